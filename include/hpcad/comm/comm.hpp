@@ -1,0 +1,76 @@
+#pragma once
+/// The communication interface every distributed algorithm uses. Algorithms call the
+/// collectives unconditionally; the one-process case lives inside the implementations.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace hpcad {
+
+enum class ReduceOp { kSum, kMin, kMax };
+
+/// A group of ranks. Every method marked Collective must be called by all ranks in the
+/// same order with compatible arguments.
+class Comm {
+ public:
+  virtual ~Comm() = default;
+
+  /// Local. This rank's index in [0, size()).
+  virtual int rank() const = 0;
+  /// Local. Number of ranks.
+  virtual int size() const = 0;
+
+  /// Collective. Element-wise reduction in place; every rank gets the result.
+  virtual void allreduce(std::span<double> values, ReduceOp op) = 0;
+  /// Collective. Element-wise reduction in place; every rank gets the result.
+  virtual void allreduce(std::span<std::int64_t> values, ReduceOp op) = 0;
+
+  /// Collective. Gathers every rank's bytes on every rank, in rank order.
+  virtual std::vector<std::vector<std::byte>> allgatherv(std::span<const std::byte> local) = 0;
+
+  /// Collective. Replaces `data` on every rank with root's `data`.
+  virtual void broadcast(std::vector<std::byte>& data, int root) = 0;
+
+  /// Collective. Sum of `value` over ranks 0..rank()-1 (0 on rank 0).
+  virtual std::int64_t exscan_sum(std::int64_t value) = 0;
+
+  /// Collective. Blocks until every rank has arrived.
+  virtual void barrier() = 0;
+
+  // Typed conveniences built on the virtual collectives.
+
+  /// Collective. Scalar reduction.
+  double allreduce_value(double value, ReduceOp op);
+  /// Collective. Scalar reduction.
+  std::int64_t allreduce_value(std::int64_t value, ReduceOp op);
+  /// Collective. Broadcasts a string from root.
+  std::string broadcast_string(std::string text, int root);
+  /// Collective. True on every rank iff `ok` is true on every rank.
+  bool all_ok(bool ok);
+};
+
+/// Runs `body` as a named phase that may throw on some ranks only. Collective: every
+/// rank agrees afterwards. If any rank failed, the lowest failing rank's message is
+/// sent to all ranks and every rank throws PeerError carrying it (the failing rank too),
+/// so the job can report once and exit cleanly instead of hanging in a later collective.
+void guarded_phase(Comm& comm, const std::string& phase, const std::function<void()>& body);
+
+/// The single-process Comm: every collective is the identity.
+class SerialComm final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allreduce(std::span<double>, ReduceOp) override {}
+  void allreduce(std::span<std::int64_t>, ReduceOp) override {}
+  std::vector<std::vector<std::byte>> allgatherv(std::span<const std::byte> local) override {
+    return {std::vector<std::byte>(local.begin(), local.end())};
+  }
+  void broadcast(std::vector<std::byte>&, int) override {}
+  std::int64_t exscan_sum(std::int64_t) override { return 0; }
+  void barrier() override {}
+};
+
+}  // namespace hpcad

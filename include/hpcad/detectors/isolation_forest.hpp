@@ -1,0 +1,67 @@
+#pragma once
+/// Isolation forest (Liu, Ting, Zhou 2008) with scikit-learn's scoring conventions
+/// (path length = depth + c(leaf size), score = 2^(-E[h] / c(sample_size))), so scores
+/// are comparable with sklearn's -score_samples.
+///
+/// Distributed training: tree t's sample is drawn uniformly from all rows by global row
+/// index from the stream (seed, kTreeSample, t); the sampled rows are allgathered; tree t
+/// is grown by one rank from the stream (seed, kTreeSplit, t); trees are allgathered in
+/// tree order. The model therefore depends only on the data and the seed, not on the rank
+/// count or how rows are split.
+#include <cstdint>
+#include <vector>
+
+#include "hpcad/core/rng.hpp"
+#include "hpcad/detectors/detector.hpp"
+
+namespace hpcad {
+
+/// Average path length of an unsuccessful search in a binary search tree of n points,
+/// c(n) = 2 H(n-1) - 2 (n-1)/n, as sklearn's _average_path_length (c(1) = 0, c(2) = 1).
+double average_path_length(Index n);
+
+/// One isolation tree as flat arrays. Node i is a leaf when feature[i] < 0, with
+/// value[i] = depth + c(leaf size); otherwise rows with x[feature] <= value[i] go to
+/// child left[i] and the others to left[i] + 1.
+struct IsolationTree {
+  std::vector<std::int32_t> feature;
+  std::vector<std::int32_t> left;
+  std::vector<double> value;
+};
+
+/// Grows one tree on `sample` (row-major, n_features columns) with the given stream.
+IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_features,
+                                  int max_depth, RandomStream& rng);
+
+class IsolationForest final : public Detector {
+ public:
+  static std::vector<ParamSpec> param_specs();
+  explicit IsolationForest(ParamSet params) : params_(std::move(params)) {}
+
+  std::string type() const override { return "iforest"; }
+  const ParamSet& params() const override { return params_; }
+  void fit(Comm& comm, const RowSlab& slab, const Log& log) override;
+  void score(std::span<const double> rows, std::span<double> out) const override;
+  Index n_features() const override { return n_features_; }
+  ModelState save_state() const override;
+  void load_state(Index n_features, const ModelState& state) override;
+
+  Index n_trees() const { return static_cast<Index>(tree_offsets_.size()) - 1; }
+
+ private:
+  struct Node {  // 16 bytes: four nodes per cache line while scoring
+    std::int32_t feature;
+    std::int32_t left;
+    double value;
+  };
+  void set_trees(const std::vector<IsolationTree>& trees);
+
+  ParamSet params_;
+  Index n_features_ = 0;
+  Index sample_size_ = 0;  ///< effective: min(sample_size, rows)
+  double normaliser_ = 1;  ///< c(sample_size_) * n_trees
+  std::vector<Node> nodes_;
+  std::vector<Index> tree_offsets_{0};
+};
+
+}  // namespace hpcad

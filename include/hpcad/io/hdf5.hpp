@@ -1,0 +1,112 @@
+#pragma once
+/// Thin RAII wrappers over the HDF5 C API. Every call goes through a checked wrapper that
+/// turns a failure into an IoError carrying HDF5's own error stack and the file name.
+/// HDF5 headers appear only in io/.
+#include <hdf5.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hpcad/comm/comm.hpp"
+#include "hpcad/core/types.hpp"
+
+namespace hpcad::h5 {
+
+/// Turns off HDF5's printing of error stacks (hpcad reports them in its exceptions).
+void silence_errors();
+
+/// An owned HDF5 identifier, closed with the matching H5*close on destruction.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) { other.id_ = -1; }
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+  hid_t id() const { return id_; }
+  /// Closes now and reports a failure (destructors never throw).
+  void close(const std::string& what);
+
+ private:
+  void reset() noexcept;
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+/// Throws IoError("<context>: <call> failed: <hdf5 stack>") when `status` < 0.
+herr_t check(herr_t status, const char* call, const std::string& context);
+/// Wraps a new identifier, throwing IoError when it is invalid.
+Handle own(hid_t id, Handle::Closer closer, const char* call, const std::string& context);
+
+/// A file opened or created by every rank of `comm` with the MPI-IO driver when `comm` is
+/// an MpiComm (collective), or by this process alone with the default driver otherwise.
+class File {
+ public:
+  /// Collective (for MPI comms). Opens an existing file read-only.
+  static File open(Comm& comm, const std::string& path);
+  /// Opens an existing file read-only on this process only.
+  static File open_local(const std::string& path);
+  /// Opens an in-memory image of a file (e.g. a model file broadcast by rank 0).
+  static File open_image(std::vector<std::byte>& image, const std::string& name);
+  /// Collective (for MPI comms). Creates or truncates `path`.
+  static File create(Comm& comm, const std::string& path);
+  /// Creates or truncates `path` on this process only.
+  static File create_local(const std::string& path);
+
+  hid_t id() const { return handle_.id(); }
+  const std::string& path() const { return path_; }
+  /// Whether transfers should be collective (file opened through MPI-IO).
+  bool collective() const { return collective_; }
+  /// Flushes and closes, reporting failures.
+  void close() { handle_.close(path_); }
+
+ private:
+  File(Handle handle, std::string path, bool collective)
+      : handle_(std::move(handle)), path_(std::move(path)), collective_(collective) {}
+  Handle handle_;
+  std::string path_;
+  bool collective_ = false;
+};
+
+/// A dataset transfer property list: collective MPI-IO for collective files.
+Handle transfer_plist(const File& file);
+
+bool exists(hid_t location, const std::string& name);
+
+/// Attribute helpers on any object. Writers must be called identically on every rank of a
+/// collectively opened file.
+void write_attribute(hid_t object, const std::string& name, const std::string& value);
+void write_attribute(hid_t object, const std::string& name, std::int64_t value);
+void write_attribute(hid_t object, const std::string& name, double value);
+void write_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values);
+std::optional<std::string> read_string_attribute(hid_t object, const std::string& name);
+std::optional<std::vector<std::string>> read_strings_attribute(hid_t object, const std::string& name);
+std::optional<std::int64_t> read_int_attribute(hid_t object, const std::string& name);
+std::optional<double> read_real_attribute(hid_t object, const std::string& name);
+/// Names of all attributes of an object, in creation order where tracked.
+std::vector<std::string> attribute_names(hid_t object);
+
+/// Shape of a dataset.
+std::vector<Index> dataset_shape(hid_t dataset, const std::string& context);
+
+/// Collective for collective files. Creates a dataset of `rows` x `width` (1-D when width is 0).
+Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows, Index width);
+
+/// Collective for collective files. Writes rows [begin, begin + rows) of `dataset` (with
+/// `width` values per row, 0 for 1-D) from `data`; a rank with no rows still takes part.
+void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows, Index width,
+                const void* data);
+
+/// Writes a whole 1-D dataset from this process (serial files).
+template <typename T>
+void write_vector(hid_t location, const std::string& name, const std::vector<T>& values);
+/// Reads a whole 1-D dataset on this process.
+template <typename T>
+std::vector<T> read_vector(hid_t location, const std::string& name, const std::string& context);
+
+}  // namespace hpcad::h5

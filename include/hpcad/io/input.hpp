@@ -1,0 +1,43 @@
+#pragma once
+/// Reading the input table: every rank reads its own slab of rows, whatever the format.
+#include <string>
+#include <vector>
+
+#include "hpcad/comm/comm.hpp"
+#include "hpcad/data/row_slab.hpp"
+
+namespace hpcad {
+
+/// The `[input]` section of a config.
+struct InputSpec {
+  std::string path;                  ///< file, directory or glob (absolute after config resolution)
+  std::string format = "auto";       ///< "auto" (by extension), "hdf5", "parquet", "csv"
+  std::string dataset = "X";         ///< HDF5: 2-D dataset (rows x features)
+  std::string group = "/";           ///< HDF5 with `columns`: group holding 1-D datasets
+  std::vector<std::string> columns;  ///< feature columns by name; empty = all
+  std::string label;                 ///< label column/dataset; "" = none
+  std::string nan_policy = "error";  ///< "error" or "impute" (global column mean)
+  Index block_rows = 65536;          ///< rows per read block
+  std::string csv_delimiter = ",";
+  bool skip_bad_rows = false;        ///< CSV: skip malformed rows instead of failing
+};
+
+/// What reading changed or dropped, summed over ranks.
+struct InputStats {
+  Index skipped_rows = 0;
+  Index imputed_values = 0;
+};
+
+/// The format a spec resolves to ("hdf5", "parquet" or "csv"); throws ConfigError when
+/// "auto" cannot tell from the path.
+std::string resolve_format(const InputSpec& spec);
+
+/// Collective. Reads this rank's balanced slab, checks labels are 0/1 and applies the NaN
+/// policy (errors name the file, global row and column).
+RowSlab read_input(Comm& comm, const InputSpec& spec, InputStats* stats = nullptr);
+
+/// Collective. Reads this rank's slab of an HDF5 input with collective MPI-IO hyperslab
+/// reads in blocks of spec.block_rows rows.
+RowSlab read_hdf5_slab(Comm& comm, const InputSpec& spec);
+
+}  // namespace hpcad

@@ -1,0 +1,303 @@
+#include "hpcad/detectors/isolation_forest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "hpcad/core/error.hpp"
+#include "hpcad/data/partition.hpp"
+
+namespace hpcad {
+namespace {
+
+// sklearn treats a feature as constant at a node when max <= min + 1e-7.
+constexpr double kConstantFeatureTolerance = 1e-7;
+constexpr double kEulerGamma = 0.5772156649015329;
+
+template <typename T>
+void append_array(std::vector<std::byte>& out, const std::vector<T>& values) {
+  const std::int64_t count = static_cast<std::int64_t>(values.size());
+  const auto* count_bytes = reinterpret_cast<const std::byte*>(&count);
+  out.insert(out.end(), count_bytes, count_bytes + sizeof count);
+  const auto* data = reinterpret_cast<const std::byte*>(values.data());
+  out.insert(out.end(), data, data + values.size() * sizeof(T));
+}
+
+template <typename T>
+std::vector<T> take_array(std::span<const std::byte>& in) {
+  std::int64_t count = 0;
+  check_internal(in.size() >= sizeof count, "tree message holds an array length");
+  std::memcpy(&count, in.data(), sizeof count);
+  in = in.subspan(sizeof count);
+  check_internal(count >= 0 && static_cast<std::size_t>(count) <= in.size() / sizeof(T),
+                 "tree message holds the announced array");
+  std::vector<T> values(static_cast<std::size_t>(count));
+  std::memcpy(values.data(), in.data(), values.size() * sizeof(T));
+  in = in.subspan(values.size() * sizeof(T));
+  return values;
+}
+
+/// Every rank's rows among the sorted global indices `wanted`, gathered on every rank in
+/// the order of `wanted`. Slabs are contiguous and ordered by rank, so rank-ordered
+/// concatenation is global-index order.
+std::vector<double> gather_rows(Comm& comm, const RowSlab& slab, const std::vector<Index>& wanted) {
+  const Index d = slab.n_features();
+  const auto first = std::lower_bound(wanted.begin(), wanted.end(), slab.global_begin);
+  const auto last = std::lower_bound(first, wanted.end(), slab.global_begin + slab.n_rows());
+  std::vector<double> local;
+  local.reserve(static_cast<std::size_t>((last - first) * d));
+  for (auto it = first; it != last; ++it) {
+    const auto row = slab.row(*it - slab.global_begin);
+    local.insert(local.end(), row.begin(), row.end());
+  }
+  const auto parts = comm.allgatherv(std::as_bytes(std::span(local)));
+  std::vector<double> rows;
+  rows.reserve(wanted.size() * static_cast<std::size_t>(d));
+  for (const auto& part : parts) {
+    const auto* values = reinterpret_cast<const double*>(part.data());
+    rows.insert(rows.end(), values, values + part.size() / sizeof(double));
+  }
+  check_internal(rows.size() == wanted.size() * static_cast<std::size_t>(d),
+                 "every sampled row is owned by exactly one rank");
+  return rows;
+}
+
+}  // namespace
+
+double average_path_length(Index n) {
+  if (n <= 1) return 0.0;
+  if (n == 2) return 1.0;
+  const double m = static_cast<double>(n);
+  return 2.0 * (std::log(m - 1.0) + kEulerGamma) - 2.0 * (m - 1.0) / m;
+}
+
+IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_features, int max_depth,
+                                  RandomStream& rng) {
+  const Index n_rows = static_cast<Index>(sample.size()) / n_features;
+  std::vector<Index> rows(static_cast<std::size_t>(n_rows));
+  std::iota(rows.begin(), rows.end(), Index{0});
+  std::vector<std::int32_t> features(static_cast<std::size_t>(n_features));
+  std::iota(features.begin(), features.end(), 0);
+
+  IsolationTree tree;
+  auto add_node = [&tree] {
+    tree.feature.push_back(-1);
+    tree.left.push_back(-1);
+    tree.value.push_back(0.0);
+    return static_cast<std::int32_t>(tree.feature.size() - 1);
+  };
+  struct Pending {
+    std::int32_t node;
+    Index begin, end;
+    int depth;
+  };
+  std::vector<Pending> stack{{add_node(), 0, n_rows, 0}};
+  auto x = [&](Index row, std::int32_t f) { return sample[row * n_features + f]; };
+
+  while (!stack.empty()) {
+    const Pending task = stack.back();
+    stack.pop_back();
+    const Index size = task.end - task.begin;
+    bool split = false;
+    if (task.depth < max_depth && size > 1) {
+      // Features in random order until one is not constant on this node (sklearn's
+      // random splitter does the same), so constant features never end a branch early.
+      for (Index k = 0; k < n_features && !split; ++k) {
+        const Index j = k + static_cast<Index>(rng.below(static_cast<std::uint64_t>(n_features - k)));
+        std::swap(features[k], features[j]);
+        const std::int32_t f = features[k];
+        double lo = x(rows[task.begin], f), hi = lo;
+        for (Index i = task.begin + 1; i < task.end; ++i) {
+          lo = std::min(lo, x(rows[i], f));
+          hi = std::max(hi, x(rows[i], f));
+        }
+        if (hi <= lo + kConstantFeatureTolerance) continue;
+        double threshold = lo + rng.uniform() * (hi - lo);
+        if (threshold >= hi) threshold = lo;  // keeps both children non-empty
+        const auto middle = std::partition(rows.begin() + task.begin, rows.begin() + task.end,
+                                           [&](Index r) { return x(r, f) <= threshold; });
+        const Index mid = middle - rows.begin();
+        const std::int32_t left = add_node();
+        add_node();
+        tree.feature[task.node] = f;
+        tree.left[task.node] = left;
+        tree.value[task.node] = threshold;
+        stack.push_back({left + 1, mid, task.end, task.depth + 1});
+        stack.push_back({left, task.begin, mid, task.depth + 1});
+        split = true;
+      }
+    }
+    if (!split) tree.value[task.node] = task.depth + average_path_length(size);
+  }
+  return tree;
+}
+
+std::vector<ParamSpec> IsolationForest::param_specs() {
+  return {
+      {"n_trees", ParamKind::kInteger, std::int64_t{100}, 1, 1e6, {}, "number of trees"},
+      {"sample_size", ParamKind::kInteger, std::int64_t{256}, 2, 1e8, {},
+       "rows drawn (without replacement, from all ranks' rows) to grow each tree; "
+       "capped at the number of rows"},
+      {"max_depth", ParamKind::kInteger, std::int64_t{0}, 0, 64, {},
+       "depth limit of each tree; 0 = ceil(log2(sample_size)) as scikit-learn"},
+      {"seed", ParamKind::kInteger, std::int64_t{42}, 0, 9.2e18, {},
+       "random seed; the same seed gives the same model for any rank count"},
+  };
+}
+
+void IsolationForest::fit(Comm& comm, const RowSlab& slab, const Log& log) {
+  const Index n = slab.global_rows;
+  if (n == 0) throw DataError("cannot fit an isolation forest: the input has no rows");
+  n_features_ = slab.n_features();
+  if (n_features_ == 0) throw DataError("cannot fit an isolation forest: the input has no features");
+  const Index n_trees = params_.integer("n_trees");
+  const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
+  sample_size_ = std::min<Index>(params_.integer("sample_size"), n);
+  const int max_depth = params_.integer("max_depth") > 0
+                            ? static_cast<int>(params_.integer("max_depth"))
+                            : static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size_, 2))));
+
+  // Each tree's sample, by global row index: any rank can compute any tree's sample.
+  std::vector<std::vector<Index>> samples(static_cast<std::size_t>(n_trees));
+  std::vector<Index> wanted;
+  for (Index t = 0; t < n_trees; ++t) {
+    RandomStream rng(seed, StreamPurpose::kTreeSample, static_cast<std::uint64_t>(t));
+    samples[t] = sample_without_replacement(n, sample_size_, rng);
+    wanted.insert(wanted.end(), samples[t].begin(), samples[t].end());
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  const std::vector<double> sampled_rows = gather_rows(comm, slab, wanted);
+  log.debug("iforest: gathered {} distinct sampled rows for {} trees", wanted.size(), n_trees);
+
+  // This rank grows a contiguous block of trees; the blocks are gathered in tree order.
+  const IndexRange mine = partition_rows(n_trees, comm.size(), comm.rank());
+  std::vector<std::byte> message;
+  std::vector<double> sample(static_cast<std::size_t>(sample_size_ * n_features_));
+  for (Index t = mine.begin; t < mine.end; ++t) {
+    for (Index i = 0; i < sample_size_; ++i) {
+      const Index at = std::lower_bound(wanted.begin(), wanted.end(), samples[t][i]) - wanted.begin();
+      std::copy_n(sampled_rows.begin() + at * n_features_, n_features_,
+                  sample.begin() + i * n_features_);
+    }
+    RandomStream rng(seed, StreamPurpose::kTreeSplit, static_cast<std::uint64_t>(t));
+    const IsolationTree tree = grow_isolation_tree(sample, n_features_, max_depth, rng);
+    append_array(message, tree.feature);
+    append_array(message, tree.left);
+    append_array(message, tree.value);
+  }
+  std::vector<IsolationTree> trees;
+  for (const auto& part : comm.allgatherv(message)) {
+    std::span<const std::byte> in(part);
+    while (!in.empty()) {
+      IsolationTree tree;
+      tree.feature = take_array<std::int32_t>(in);
+      tree.left = take_array<std::int32_t>(in);
+      tree.value = take_array<double>(in);
+      trees.push_back(std::move(tree));
+    }
+  }
+  check_internal(static_cast<Index>(trees.size()) == n_trees, "every tree gathered once");
+  set_trees(trees);
+}
+
+void IsolationForest::set_trees(const std::vector<IsolationTree>& trees) {
+  nodes_.clear();
+  tree_offsets_.assign(1, 0);
+  for (const auto& tree : trees) {
+    for (std::size_t i = 0; i < tree.feature.size(); ++i)
+      nodes_.push_back({tree.feature[i], tree.left[i], tree.value[i]});
+    tree_offsets_.push_back(static_cast<Index>(nodes_.size()));
+  }
+  normaliser_ = average_path_length(sample_size_) * static_cast<double>(trees.size());
+}
+
+void IsolationForest::score(std::span<const double> rows, std::span<double> out) const {
+  const Index d = n_features_;
+  const Index n = static_cast<Index>(out.size());
+  check_internal(static_cast<Index>(rows.size()) == n * d, "score block shape");
+  std::fill(out.begin(), out.end(), 0.0);
+  // Trees outer, rows inner: one tree (a few KB) stays in L1 while the block streams by.
+  // Per row, path lengths are summed in tree order, so scores do not depend on blocking.
+  for (std::size_t t = 0; t + 1 < tree_offsets_.size(); ++t) {
+    const Node* tree = nodes_.data() + tree_offsets_[t];
+    for (Index i = 0; i < n; ++i) {
+      const double* x = rows.data() + i * d;
+      std::int32_t node = 0;
+      while (tree[node].feature >= 0)
+        node = tree[node].left + (x[tree[node].feature] > tree[node].value ? 1 : 0);
+      out[i] += tree[node].value;
+    }
+  }
+  for (Index i = 0; i < n; ++i) out[i] = std::exp2(-out[i] / normaliser_);
+}
+
+ModelState IsolationForest::save_state() const {
+  ModelState state;
+  auto& feature = state.integers["node_feature"];
+  auto& left = state.integers["node_left"];
+  auto& value = state.reals["node_value"];
+  for (const Node& node : nodes_) {
+    feature.push_back(node.feature);
+    left.push_back(node.left);
+    value.push_back(node.value);
+  }
+  state.integers["tree_offsets"] = tree_offsets_;
+  state.integers["effective_sample_size"] = {sample_size_};
+  state.reals["path_length_normaliser"] = {average_path_length(sample_size_)};
+  return state;
+}
+
+void IsolationForest::load_state(Index n_features, const ModelState& state) {
+  auto integers = [&](const char* name) -> const std::vector<std::int64_t>& {
+    auto it = state.integers.find(name);
+    if (it == state.integers.end()) throw DataError(fmt::format("model state lacks '{}'", name));
+    return it->second;
+  };
+  auto reals = [&](const char* name) -> const std::vector<double>& {
+    auto it = state.reals.find(name);
+    if (it == state.reals.end()) throw DataError(fmt::format("model state lacks '{}'", name));
+    return it->second;
+  };
+  const auto& feature = integers("node_feature");
+  const auto& left = integers("node_left");
+  const auto& value = reals("node_value");
+  const auto& offsets = integers("tree_offsets");
+  const auto& psi = integers("effective_sample_size");
+  const auto& norm = reals("path_length_normaliser");
+  const Index n_nodes = static_cast<Index>(feature.size());
+  if (static_cast<Index>(left.size()) != n_nodes || static_cast<Index>(value.size()) != n_nodes)
+    throw DataError("model state: node arrays have different lengths");
+  if (offsets.size() < 2 || offsets.front() != 0 || offsets.back() != n_nodes)
+    throw DataError("model state: tree_offsets do not span the node arrays");
+  if (psi.size() != 1 || psi[0] < 1 || norm.size() != 1 ||
+      norm[0] != average_path_length(psi[0]))
+    throw DataError("model state: effective_sample_size and path_length_normaliser disagree");
+  if (static_cast<Index>(offsets.size()) - 1 != params_.integer("n_trees"))
+    throw DataError("model state: tree count differs from the n_trees hyperparameter");
+  // Children must lie inside their own tree and after their parent, so scoring always ends.
+  for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
+    const Index size = offsets[t + 1] - offsets[t];
+    if (size < 1) throw DataError(fmt::format("model state: tree {} is empty", t));
+    for (Index i = 0; i < size; ++i) {
+      const Index at = offsets[t] + i;
+      if (!std::isfinite(value[at]))
+        throw DataError(fmt::format("model state: tree {} node {} has a non-finite value", t, i));
+      if (feature[at] < 0) continue;
+      if (feature[at] >= n_features || left[at] <= i || left[at] + 1 >= size)
+        throw DataError(fmt::format("model state: tree {} node {} is malformed", t, i));
+    }
+  }
+  n_features_ = n_features;
+  sample_size_ = psi[0];
+  nodes_.clear();
+  for (Index i = 0; i < n_nodes; ++i)
+    nodes_.push_back({static_cast<std::int32_t>(feature[i]), static_cast<std::int32_t>(left[i]), value[i]});
+  tree_offsets_ = offsets;
+  normaliser_ = norm[0] * static_cast<double>(offsets.size() - 1);
+}
+
+}  // namespace hpcad
