@@ -3,8 +3,11 @@
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <unistd.h>
 
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
@@ -13,6 +16,15 @@
 #include "hpcad/pipeline/job.hpp"
 
 namespace {
+
+// Slurm's --signal warning (forwarded by jobs/slurm/*.sbatch) must not kill the job: the
+// run may still finish in time, and if it does not, no output is renamed into place.
+extern "C" void note_time_limit_warning(int) {
+  constexpr char kMessage[] = "hpcad: received SIGUSR1 (time-limit warning); continuing\n";
+  [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+}
+
+constexpr const char* kCommands[] = {"run", "train", "score", "generate", "inspect"};
 
 void add_job_options(CLI::App* command, hpcad::JobRequest& request) {
   command->add_option("-c,--config", request.config_path, "TOML config file (see configs/reference.toml)")
@@ -29,6 +41,7 @@ void add_job_options(CLI::App* command, hpcad::JobRequest& request) {
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
+  std::signal(SIGUSR1, note_time_limit_warning);
   int exit_code = 0;
   {
     hpcad::MpiComm comm(MPI_COMM_WORLD);
@@ -63,6 +76,10 @@ int main(int argc, char** argv) {
     inspect->add_option("file", inspect_path, "model or scores file")->required()->check(CLI::ExistingFile);
 
     try {
+      if (argc > 1 && argv[1][0] != '-' &&
+          std::find(std::begin(kCommands), std::end(kCommands), std::string(argv[1])) == std::end(kCommands))
+        throw CLI::ExtrasError("unknown command '" + std::string(argv[1]) +
+                               "'; valid commands: run, train, score, generate, inspect", CLI::ExitCodes::ExtrasError);
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       // Every rank parsed the same arguments; only rank 0 speaks.

@@ -1,0 +1,266 @@
+"""End-to-end tests of the hpcad CLI, checked with independent tools (h5py, numpy,
+scikit-learn from Debian's python3 packages)."""
+import glob
+import json
+import os
+import shutil
+import unittest
+
+import h5py
+import numpy as np
+from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
+
+from hpcad_testlib import SOURCE_DIR, hpcad, temp_dir, write_config
+
+DEMO = os.path.join(SOURCE_DIR, "data", "samples", "demo.h5")
+
+
+def read_scores(path):
+    with h5py.File(path, "r") as f:
+        return f["score"][:], f["is_anomaly"][:], dict(f.attrs)
+
+
+def read_model(path):
+    with h5py.File(path, "r") as f:
+        state = {k: f["state"][k][:] for k in f["state"]}
+        params = dict(f["params"].attrs)
+        return state, params, dict(f.attrs)
+
+
+class RunTest(unittest.TestCase):
+    def run_ok(self, args, ranks=None):
+        r = hpcad(args, ranks)
+        self.assertEqual(r.returncode, 0, f"hpcad {' '.join(args)} failed:\n{r.stderr}")
+        return r
+
+    def test_rank_count_invariance_of_model_and_scores(self):
+        d = temp_dir(self)
+        config = write_config(d, DEMO)
+        results = {}
+        for ranks in (1, 2, 3, 4):
+            out = os.path.join(d, f"r{ranks}")
+            self.run_ok(["run", "--config", config, "--set", f"output.path={out}-scores.h5",
+                         "--set", f"output.model={out}-model.h5", "--set", f"output.report={out}-report.json"], ranks)
+            results[ranks] = (read_scores(f"{out}-scores.h5"), read_model(f"{out}-model.h5"))
+        (s1, f1, a1), (state1, params1, _) = results[1]
+        for ranks in (2, 3, 4):
+            (s, f, a), (state, params, attrs) = results[ranks]
+            self.assertTrue(np.array_equal(s.view(np.uint64), s1.view(np.uint64)), f"scores differ with {ranks} ranks")
+            self.assertTrue(np.array_equal(f, f1))
+            self.assertEqual(sorted(state), sorted(state1))
+            for k in state1:
+                self.assertTrue(np.array_equal(state[k].view(np.uint8), state1[k].view(np.uint8)), f"{k} differs")
+            self.assertEqual(params, params1)
+            self.assertEqual(attrs["ranks"], ranks)
+            self.assertEqual(a["ranks"], ranks)
+
+    def test_threshold_metrics_and_attributes_match_independent_references(self):
+        d = temp_dir(self)
+        config = write_config(d, DEMO, contamination=0.05)
+        self.run_ok(["run", "--config", config], 3)
+        scores, flags, attrs = read_scores(os.path.join(d, "scores.h5"))
+        with h5py.File(DEMO, "r") as f:
+            y = f["y"][:]
+            n = f["X"].shape[0]
+        self.assertEqual(len(scores), n)
+        expected = np.quantile(scores, 1 - 0.05)  # numpy linear, as sklearn's offset_
+        self.assertAlmostEqual(attrs["threshold"], expected, delta=1e-12)
+        np.testing.assert_array_equal(flags, (scores > attrs["threshold"]).astype(np.int8))
+        self.assertAlmostEqual(attrs["achieved_fraction"], flags.mean(), delta=1e-15)
+        with open(os.path.join(d, "report.json")) as f:
+            report = json.load(f)
+        m = report["metrics"]
+        self.assertAlmostEqual(m["roc_auc"], roc_auc_score(y, scores), delta=1e-9)
+        self.assertAlmostEqual(m["pr_auc"], average_precision_score(y, scores), delta=1e-9)
+        self.assertAlmostEqual(m["precision"], precision_score(y, flags), delta=1e-12)
+        self.assertAlmostEqual(m["recall"], recall_score(y, flags), delta=1e-12)
+        self.assertAlmostEqual(m["f1"], f1_score(y, flags), delta=1e-12)
+        self.assertEqual(report["rows"], n)
+        self.assertEqual(report["anomalies"], int(flags.sum()))
+        self.assertEqual(report["ranks"], 3)
+        for phase in ("read", "fit", "score", "threshold", "write"):
+            p = report["phases"][phase]
+            self.assertLessEqual(p["min"], p["mean"])
+            self.assertLessEqual(p["mean"], p["max"])
+        # Provenance: the scores name the exact model file that produced them.
+        model_bytes = open(os.path.join(d, "model.h5"), "rb").read()
+        import hashlib
+        self.assertEqual(attrs["model_sha256"], hashlib.sha256(model_bytes).hexdigest())
+        for key in ("config", "input_path", "hpcad_version", "created", "contamination"):
+            self.assertIn(key, attrs)
+        self.assertEqual(attrs["input_path"], DEMO)
+
+    def test_metrics_match_sklearn_on_real_data_with_fixed_threshold(self):
+        d = temp_dir(self)
+        data = os.path.join(os.path.dirname(SOURCE_DIR), "shared", "datasets", "adbench", "cardio.h5")
+        config = write_config(d, data, extra="")
+        self.run_ok(["run", "--config", config, "--set", "threshold.contamination=0.1"], 2)
+        scores, flags, _ = read_scores(os.path.join(d, "scores.h5"))
+        with h5py.File(data, "r") as f:
+            y = f["y"][:]
+        report = json.load(open(os.path.join(d, "report.json")))["metrics"]
+        self.assertAlmostEqual(report["roc_auc"], roc_auc_score(y, scores), delta=1e-9)
+        self.assertAlmostEqual(report["pr_auc"], average_precision_score(y, scores), delta=1e-9)
+
+    def test_train_then_score_equals_run(self):
+        d = temp_dir(self)
+        config = write_config(d, DEMO)
+        self.run_ok(["run", "--config", config, "--set", f"output.path={d}/run.h5"], 2)
+        self.run_ok(["train", "--config", config, "--set", f"output.model={d}/trained.h5"], 3)
+        self.assertFalse(os.path.exists(os.path.join(d, "scores.h5")))  # train writes only the model
+        self.run_ok(["score", "--config", config, "--model", f"{d}/trained.h5", "--set", f"output.path={d}/scored.h5"], 4)
+        a, fa, _ = read_scores(f"{d}/run.h5")
+        b, fb, attrs = read_scores(f"{d}/scored.h5")
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(fa, fb)
+        import hashlib
+        self.assertEqual(attrs["model_sha256"], hashlib.sha256(open(f"{d}/trained.h5", "rb").read()).hexdigest())
+
+    def test_more_ranks_than_rows(self):
+        d = temp_dir(self)
+        data = os.path.join(d, "tiny.h5")
+        with h5py.File(data, "w") as f:
+            f["X"] = np.array([[0.0, 1.0], [5.0, 5.0], [0.1, 0.9]])
+            f["y"] = np.array([0, 1, 0], dtype=np.int8)
+        config = write_config(d, data, contamination=0.3)
+        outs = []
+        for ranks in (1, 4):
+            self.run_ok(["run", "--config", config, "--set", f"output.path={d}/s{ranks}.h5"], ranks)
+            outs.append(read_scores(f"{d}/s{ranks}.h5")[0])
+        np.testing.assert_array_equal(outs[0], outs[1])
+        self.assertEqual(int(np.argmax(outs[0])), 1)
+
+    def test_generate_is_rank_count_invariant(self):
+        d = temp_dir(self)
+        for ranks in (1, 3):
+            self.run_ok(["generate", "--rows", "1000", "--features", "5", "--anomaly-fraction", "0.1",
+                         "--seed", "3", "--output", f"{d}/g{ranks}.h5"], ranks)
+        with h5py.File(f"{d}/g1.h5") as a, h5py.File(f"{d}/g3.h5") as b:
+            np.testing.assert_array_equal(a["X"][:], b["X"][:])
+            np.testing.assert_array_equal(a["y"][:], b["y"][:])
+            self.assertEqual(a["X"].shape, (1000, 5))
+            self.assertTrue(0.05 < a["y"][:].mean() < 0.15)
+
+    def test_inspect_and_help(self):
+        d = temp_dir(self)
+        config = write_config(d, DEMO)
+        self.run_ok(["run", "--config", config])
+        out = self.run_ok(["inspect", f"{d}/model.h5"]).stdout
+        self.assertIn("detector        iforest", out)
+        self.assertIn("n_trees       100", out)
+        out = self.run_ok(["inspect", f"{d}/scores.h5"]).stdout
+        self.assertIn("anomalies", out)
+        for sub in ("run", "train", "score", "generate", "inspect"):
+            r = hpcad([sub, "--help"])
+            self.assertEqual(r.returncode, 0)
+            self.assertIn("Usage", r.stdout + r.stderr)
+        self.assertIn("--set", hpcad(["run", "--help"]).stdout)
+
+
+class BadInputTest(unittest.TestCase):
+    """Every documented bad input: a clear message, a non-zero exit, nothing at the
+    output paths (and no temporary files left), the input untouched."""
+
+    def setUp(self):
+        self.d = temp_dir(self)
+        self.data = os.path.join(self.d, "in.h5")
+        shutil.copy(DEMO, self.data)
+        self.config = write_config(self.d, self.data)
+
+    def expect_failure(self, args, fragments, ranks=2):
+        before = open(self.data, "rb").read()
+        r = hpcad(args, ranks)
+        self.assertNotEqual(r.returncode, 0, f"succeeded: {args}")
+        for fragment in fragments:
+            self.assertIn(fragment, r.stderr, f"message lacks {fragment!r}:\n{r.stderr}")
+        # One report, not one per rank.
+        self.assertLessEqual(r.stderr.count("hpcad: error"), 1, r.stderr)
+        for name in ("scores.h5", "model.h5", "report.json"):
+            self.assertFalse(os.path.exists(os.path.join(self.d, name)), f"{name} left behind")
+        self.assertEqual(glob.glob(os.path.join(self.d, "*.tmp-*")), [])
+        self.assertEqual(open(self.data, "rb").read(), before, "input modified")
+        return r
+
+    def run_args(self, *sets):
+        args = ["run", "--config", self.config]
+        for s in sets:
+            args += ["--set", s]
+        return args
+
+    def test_missing_input_file(self):
+        self.expect_failure(self.run_args(f"input.path={self.d}/nope.h5"), ["nope.h5", "cannot open"])
+
+    def test_input_not_hdf5(self):
+        bad = os.path.join(self.d, "bad.h5")
+        open(bad, "w").write("not hdf5")
+        self.expect_failure(self.run_args(f"input.path={bad}"), ["bad.h5", "not HDF5"])
+
+    def test_missing_dataset(self):
+        self.expect_failure(self.run_args("input.dataset=Z"), ["no dataset 'Z'", "in.h5"])
+
+    def test_wrong_rank_and_dtype(self):
+        with h5py.File(self.data, "a") as f:
+            f["one_d"] = np.zeros(10)
+            f["text"] = np.array([b"a", b"b"])
+        self.expect_failure(self.run_args("input.dataset=one_d"), ["dataset 'one_d' must be 2-D"])
+        self.expect_failure(self.run_args("input.dataset=text"), ["dataset 'text' must hold integers or floats"])
+
+    def test_nan_on_one_rank_only_names_the_row(self):
+        with h5py.File(self.data, "a") as f:
+            x = f["X"]
+            x[3990, 2] = np.nan  # in the last rank's slab
+        r = self.expect_failure(self.run_args(), ["row 3990, column 2", "nan", "nan_policy"], ranks=3)
+        self.assertIn("rank 2", r.stderr)
+
+    def test_bad_labels(self):
+        with h5py.File(self.data, "a") as f:
+            f["y"][5] = 7
+        self.expect_failure(self.run_args(), ["row 5: label is 7"])
+
+    def test_unwritable_output_directory(self):
+        blocker = os.path.join(self.d, "afile")
+        open(blocker, "w").write("x")
+        self.expect_failure(self.run_args(f"output.path={blocker}/sub/scores.h5"), ["output.path", "cannot create directory"])
+
+    def test_output_equal_to_input(self):
+        self.expect_failure(self.run_args(f"output.path={self.data}"), ["is the input file"])
+
+    def test_bad_config(self):
+        with open(self.config, "a") as f:
+            f.write("bogus = 1\n")
+        self.expect_failure(["run", "--config", self.config], ["job.toml:", "unknown key 'run.bogus'"])
+
+    def test_bad_override(self):
+        self.expect_failure(self.run_args("detector.n_trees=zero"), ["--set detector.n_trees", "not an integer"])
+
+    def test_missing_config_file(self):
+        self.expect_failure(["run", "--config", f"{self.d}/none.toml"], ["none.toml"])
+
+    def test_bad_cli(self):
+        self.expect_failure(["frobnicate"], ["frobnicate"])
+        self.expect_failure(["run"], ["--config"])
+        self.expect_failure(["generate", "--rows", "-5", "--features", "2", "--output", f"{self.d}/g.h5"], ["--rows"])
+
+    def test_bad_model_files(self):
+        self.expect_failure(["score", "--config", self.config, "--model", f"{self.d}/none.h5"], ["none.h5"])
+        junk = os.path.join(self.d, "junk.h5")
+        open(junk, "wb").write(b"\x89HDF junk" * 10)
+        self.expect_failure(["score", "--config", self.config, "--model", junk], ["junk.h5", "not a readable HDF5"])
+        # A scores file is not a model.
+        other = temp_dir(self)
+        cfg = write_config(other, self.data)
+        self.assertEqual(hpcad(["run", "--config", cfg]).returncode, 0)
+        self.expect_failure(["score", "--config", self.config, "--model", f"{other}/scores.h5"],
+                            ["not an hpcad model file"])
+        # Feature count mismatch.
+        narrow = os.path.join(other, "narrow.h5")
+        with h5py.File(narrow, "w") as f:
+            f["X"] = np.random.default_rng(0).normal(size=(100, 3))
+        self.assertEqual(hpcad(["train", "--config", cfg, "--set", f"input.path={narrow}", "--set", "input.label=",
+                                "--set", f"output.model={other}/narrow-model.h5"]).returncode, 0)
+        self.expect_failure(["score", "--config", self.config, "--model", f"{other}/narrow-model.h5"],
+                            ["expects 3 features", "has 8"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

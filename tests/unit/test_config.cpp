@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "hpcad/core/error.hpp"
+#include "hpcad/pipeline/config.hpp"
+
+namespace hpcad {
+namespace {
+
+const char* kMinimal = R"([input]
+path = "data/x.h5"
+label = "y"
+
+[detector]
+type = "iforest"
+n_trees = 50
+
+[threshold]
+contamination = 0.02
+
+[output]
+path = "out/scores.h5"
+)";
+
+Config parse(const std::string& text, std::vector<std::string> overrides = {}) {
+  return parse_config(text, "/jobs/cfg/job.toml", overrides, "/home/user");
+}
+
+// Expects a ConfigError whose message contains every fragment.
+void expect_error(const std::string& text, std::vector<std::string> overrides,
+                  std::initializer_list<const char*> fragments) {
+  try {
+    parse(text, overrides);
+    ADD_FAILURE() << "no error for:\n" << text;
+  } catch (const ConfigError& e) {
+    for (const char* f : fragments) EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+        << "message: " << e.what() << "\nmissing: " << f;
+  }
+}
+
+TEST(Config, ParsesValuesAndResolvesPathsAgainstTheFile) {
+  const Config c = parse(kMinimal);
+  EXPECT_EQ(c.input.path, "/jobs/cfg/data/x.h5");
+  EXPECT_EQ(c.input.label, "y");
+  EXPECT_EQ(c.detector_params.integer("n_trees"), 50);
+  EXPECT_EQ(c.detector_params.integer("sample_size"), 256);  // default
+  EXPECT_DOUBLE_EQ(*c.contamination, 0.02);
+  EXPECT_FALSE(c.score_threshold);
+  EXPECT_EQ(c.output_path, "/jobs/cfg/out/scores.h5");
+  EXPECT_EQ(c.model_path, "/jobs/cfg/hpcad-out/model.h5");
+}
+
+TEST(Config, OverridesAreTypedAndPathsResolveAgainstTheWorkingDirectory) {
+  const Config c = parse(kMinimal, {"detector.n_trees=200", "input.path=other.h5", "threshold.contamination=0.1",
+                                    "input.columns=[\"a\", \"b\"]", "input.skip_bad_rows=true"});
+  EXPECT_EQ(c.detector_params.integer("n_trees"), 200);
+  EXPECT_EQ(c.input.path, "/home/user/other.h5");
+  EXPECT_DOUBLE_EQ(*c.contamination, 0.1);
+  EXPECT_EQ(c.input.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(c.input.skip_bad_rows);
+  EXPECT_EQ(parse(kMinimal, {"output.model=\"\""}).model_path, "");
+}
+
+TEST(Config, ScoreThresholdInsteadOfContamination) {
+  const Config c = parse("[input]\npath = \"x.h5\"\n[threshold]\nscore = 0.6\n");
+  EXPECT_DOUBLE_EQ(*c.score_threshold, 0.6);
+  EXPECT_FALSE(c.contamination);
+  EXPECT_DOUBLE_EQ(*parse("[input]\npath = \"x.h5\"\n").contamination, 0.01);  // default
+}
+
+TEST(Config, Errors) {
+  expect_error("[input\npath = 1", {}, {"job.toml:1:", "invalid TOML"});
+  expect_error("[inputs]\npath = \"x\"\n", {}, {"job.toml:1", "'inputs' is not a valid section", "did you mean 'input'"});
+  expect_error("[input]\npth = \"x.h5\"\n", {}, {"job.toml:2", "unknown key 'input.pth'", "did you mean 'path'",
+                                                  "valid keys in [input]: path, format"});
+  expect_error("[input]\npath = \"x.h5\"\n[detector]\nn_trees = \"many\"\n", {},
+               {"job.toml:4", "detector.n_trees must be an integer"});
+  expect_error("[input]\npath = \"x.h5\"\n[detector]\nsample_size = 1\n", {},
+               {"job.toml:4", "detector.sample_size = 1: must be at least 2"});
+  expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.9\n", {},
+               {"job.toml:4", "threshold.contamination = 0.9: must be in [0, 0.5]"});
+  expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.0\n", {}, {"must be in (0, 0.5]"});
+  expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.1\nscore = 0.5\n", {},
+               {"not both"});
+  expect_error("[input]\nformat = \"hdf5\"\n", {}, {"missing required key input.path"});
+  expect_error("[input]\npath = \"x.h5\"\nformat = \"xls\"\n", {}, {"job.toml:3", "must be one of \"auto\", \"hdf5\""});
+  expect_error("[input]\npath = \"x.h5\"\n[detector]\ntype = \"magic\"\n", {},
+               {"unknown detector type \"magic\"", "valid types: \"iforest\""});
+  expect_error("title = \"x\"\n[input]\npath = \"x.h5\"\n", {}, {"'title' is not a valid section"});
+  expect_error("[input]\npath = \"x.h5\"\ncsv_delimiter = \"ab\"\n", {}, {"single character"});
+  expect_error("[input]\npath = \"x.h5\"\ncolumns = [1, 2]\n", {}, {"input.columns must be an array of strings"});
+}
+
+TEST(Config, OverrideErrors) {
+  expect_error(kMinimal, {"detector.n_trees"}, {"--set detector.n_trees", "expected KEY=VALUE"});
+  expect_error(kMinimal, {"n_trees=3"}, {"--set n_trees", "section.key"});
+  expect_error(kMinimal, {"detector.n_tree=3"}, {"--set detector.n_tree", "did you mean 'n_trees'"});
+  expect_error(kMinimal, {"detectr.n_trees=3"}, {"unknown section 'detectr'", "did you mean 'detector'"});
+  expect_error(kMinimal, {"detector.n_trees=abc"}, {"--set detector.n_trees", "is not an integer"});
+  expect_error(kMinimal, {"detector.n_trees=0"}, {"--set detector.n_trees", "must be at least 1"});
+  expect_error(kMinimal, {"detector.n_trees=1.5"}, {"--set detector.n_trees", "must be an integer"});
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The reference config documents every key with its default value.
+TEST(Config, ReferenceConfigListsEveryKeyWithItsDefault) {
+  const std::string path = std::string(HPCAD_SOURCE_DIR) + "/configs/reference.toml";
+  const std::string text = read_file(path);
+  ASSERT_FALSE(text.empty());
+  const Config c = parse_config(text, path, {}, "/");
+  std::string section;
+  std::map<std::string, std::string> written;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("[")) section = line.substr(1, line.find(']') - 1);
+    const auto eq = line.find(" = ");
+    if (!line.empty() && line[0] != '#' && line[0] != '[' && eq != std::string::npos)
+      written[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  for (const auto& [key, default_value] : config_keys()) {
+    if (key == "input.path" || key == "threshold.score") continue;  // required / alternative
+    ASSERT_TRUE(written.count(key)) << key << " is not in configs/reference.toml";
+    EXPECT_EQ(written[key], default_value) << key;
+  }
+  EXPECT_NE(text.find("# score = "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hpcad
