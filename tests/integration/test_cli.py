@@ -1,6 +1,7 @@
 """End-to-end tests of the hpcad CLI, checked with independent tools (h5py, numpy,
 scikit-learn from Debian's python3 packages)."""
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,16 @@ DEMO = os.path.join(SOURCE_DIR, "data", "samples", "demo.h5")
 def read_scores(path):
     with h5py.File(path, "r") as f:
         return f["score"][:], f["is_anomaly"][:], dict(f.attrs)
+
+
+def read_report(directory):
+    with open(os.path.join(directory, "report.json")) as f:
+        return json.load(f)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def read_model(path):
@@ -67,8 +78,7 @@ class RunTest(unittest.TestCase):
         self.assertAlmostEqual(attrs["threshold"], expected, delta=1e-12)
         np.testing.assert_array_equal(flags, (scores > attrs["threshold"]).astype(np.int8))
         self.assertAlmostEqual(attrs["achieved_fraction"], flags.mean(), delta=1e-15)
-        with open(os.path.join(d, "report.json")) as f:
-            report = json.load(f)
+        report = read_report(d)
         m = report["metrics"]
         self.assertAlmostEqual(m["roc_auc"], roc_auc_score(y, scores), delta=1e-9)
         self.assertAlmostEqual(m["pr_auc"], average_precision_score(y, scores), delta=1e-9)
@@ -83,8 +93,8 @@ class RunTest(unittest.TestCase):
             self.assertLessEqual(p["min"], p["mean"])
             self.assertLessEqual(p["mean"], p["max"])
         # Provenance: the scores name the exact model file that produced them.
-        model_bytes = open(os.path.join(d, "model.h5"), "rb").read()
-        import hashlib
+        model_bytes = read_bytes(os.path.join(d, "model.h5"))
+
         self.assertEqual(attrs["model_sha256"], hashlib.sha256(model_bytes).hexdigest())
         for key in ("config", "input_path", "hpcad_version", "created", "contamination"):
             self.assertIn(key, attrs)
@@ -98,7 +108,7 @@ class RunTest(unittest.TestCase):
         scores, flags, _ = read_scores(os.path.join(d, "scores.h5"))
         with h5py.File(data, "r") as f:
             y = f["y"][:]
-        report = json.load(open(os.path.join(d, "report.json")))["metrics"]
+        report = read_report(d)["metrics"]
         self.assertAlmostEqual(report["roc_auc"], roc_auc_score(y, scores), delta=1e-9)
         self.assertAlmostEqual(report["pr_auc"], average_precision_score(y, scores), delta=1e-9)
 
@@ -113,8 +123,8 @@ class RunTest(unittest.TestCase):
         b, fb, attrs = read_scores(f"{d}/scored.h5")
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(fa, fb)
-        import hashlib
-        self.assertEqual(attrs["model_sha256"], hashlib.sha256(open(f"{d}/trained.h5", "rb").read()).hexdigest())
+
+        self.assertEqual(attrs["model_sha256"], hashlib.sha256(read_bytes(f"{d}/trained.h5")).hexdigest())
 
     def test_more_ranks_than_rows(self):
         d = temp_dir(self)
@@ -168,7 +178,7 @@ class BadInputTest(unittest.TestCase):
         self.config = write_config(self.d, self.data)
 
     def expect_failure(self, args, fragments, ranks=2):
-        before = open(self.data, "rb").read()
+        before = read_bytes(self.data)
         r = hpcad(args, ranks)
         self.assertNotEqual(r.returncode, 0, f"succeeded: {args}")
         for fragment in fragments:
@@ -178,7 +188,7 @@ class BadInputTest(unittest.TestCase):
         for name in ("scores.h5", "model.h5", "report.json"):
             self.assertFalse(os.path.exists(os.path.join(self.d, name)), f"{name} left behind")
         self.assertEqual(glob.glob(os.path.join(self.d, "*.tmp-*")), [])
-        self.assertEqual(open(self.data, "rb").read(), before, "input modified")
+        self.assertEqual(read_bytes(self.data), before, "input modified")
         return r
 
     def run_args(self, *sets):
@@ -192,7 +202,8 @@ class BadInputTest(unittest.TestCase):
 
     def test_input_not_hdf5(self):
         bad = os.path.join(self.d, "bad.h5")
-        open(bad, "w").write("not hdf5")
+        with open(bad, "w") as f:
+            f.write("not hdf5")
         self.expect_failure(self.run_args(f"input.path={bad}"), ["bad.h5", "not HDF5"])
 
     def test_missing_dataset(self):
@@ -219,7 +230,8 @@ class BadInputTest(unittest.TestCase):
 
     def test_unwritable_output_directory(self):
         blocker = os.path.join(self.d, "afile")
-        open(blocker, "w").write("x")
+        with open(blocker, "w") as f:
+            f.write("x")
         self.expect_failure(self.run_args(f"output.path={blocker}/sub/scores.h5"), ["output.path", "cannot create directory"])
 
     def test_output_equal_to_input(self):
@@ -244,7 +256,8 @@ class BadInputTest(unittest.TestCase):
     def test_bad_model_files(self):
         self.expect_failure(["score", "--config", self.config, "--model", f"{self.d}/none.h5"], ["none.h5"])
         junk = os.path.join(self.d, "junk.h5")
-        open(junk, "wb").write(b"\x89HDF junk" * 10)
+        with open(junk, "wb") as f:
+            f.write(b"\x89HDF junk" * 10)
         self.expect_failure(["score", "--config", self.config, "--model", junk], ["junk.h5", "not a readable HDF5"])
         # A scores file is not a model.
         other = temp_dir(self)

@@ -26,7 +26,8 @@ class ParityTest(unittest.TestCase):
                 for seed in range(5):
                     r = hpcad(["run", "--config", config, "--set", f"detector.seed={seed}", "--set", "output.model="], 2)
                     self.assertEqual(r.returncode, 0, r.stderr)
-                    aucs.append(json.load(open(os.path.join(d, "report.json")))["metrics"]["roc_auc"])
+                    with open(os.path.join(d, "report.json")) as f:
+                        aucs.append(json.load(f)["metrics"]["roc_auc"])
                 mean = sum(aucs) / len(aucs)
                 print(f"{name}: hpcad {mean:.4f} sklearn {reference[name]:.4f} diff {mean - reference[name]:+.4f}")
                 self.assertLess(abs(mean - reference[name]), 0.02)

@@ -49,19 +49,31 @@ class IsolationForest final : public Detector {
   Index n_trees() const { return static_cast<Index>(tree_offsets_.size()) - 1; }
 
  private:
-  struct Node {  // 16 bytes: four nodes per cache line while scoring
+  /// Scoring layout, derived from the flat arrays: a leaf loops to itself with an
+  /// infinite threshold, so every row walks exactly `depth` steps without a leaf test and
+  /// several rows can walk one tree in lock-step (independent loads overlap).
+  struct WalkNode {  // 16 bytes: four nodes per cache line
     std::int32_t feature;
-    std::int32_t left;
-    double value;
+    std::int32_t next_left;
+    double threshold;
   };
   void set_trees(const std::vector<IsolationTree>& trees);
+  void build_walk_layout();
 
   ParamSet params_;
   Index n_features_ = 0;
   Index sample_size_ = 0;  ///< effective: min(sample_size, rows)
   double normaliser_ = 1;  ///< c(sample_size_) * n_trees
-  std::vector<Node> nodes_;
+  // The model: all trees' nodes as flat arrays (see IsolationTree), tree t at
+  // [tree_offsets_[t], tree_offsets_[t + 1]).
+  std::vector<std::int32_t> feature_;
+  std::vector<std::int32_t> left_;
+  std::vector<double> value_;
   std::vector<Index> tree_offsets_{0};
+  // Derived for scoring.
+  std::vector<WalkNode> walk_;
+  std::vector<double> leaf_value_;  ///< path length at leaves, 0 elsewhere
+  std::vector<int> tree_depth_;
 };
 
 }  // namespace hpcad
