@@ -23,3 +23,7 @@ function(hpcad_add_mpi_test)
       TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${HPCAD_MPI_ENV}" LABELS "mpi;${ARG_LABELS}")
   endforeach()
 endfunction()
+
+# The shared data (ADBench, Parquet test files) lives beside the repository.
+get_filename_component(_hpcad_shared_default ${PROJECT_SOURCE_DIR}/../shared ABSOLUTE)
+set(HPCAD_SHARED_DIR ${_hpcad_shared_default} CACHE PATH "The shared data directory (datasets, parquet-testing)")

@@ -18,7 +18,7 @@ std::int64_t Comm::allreduce_value(std::int64_t value, ReduceOp op) {
 
 std::string Comm::broadcast_string(std::string text, int root) {
   std::vector<std::byte> bytes(text.size());
-  std::memcpy(bytes.data(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(bytes.data(), text.data(), text.size());
   broadcast(bytes, root);
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }

@@ -6,6 +6,9 @@
 #include <filesystem>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/data/partition.hpp"
+#include "hpcad/io/csv_reader.hpp"
+#include "hpcad/io/parquet_reader.hpp"
 
 namespace hpcad {
 namespace {
@@ -94,8 +97,16 @@ RowSlab read_input(Comm& comm, const InputSpec& spec, InputStats* stats) {
     const std::string format = resolve_format(spec);
     if (format == "hdf5") {
       slab = read_hdf5_slab(comm, spec);
+    } else if (format == "parquet") {
+      // Every rank reads the footers (small); row groups are the unit of parallelism.
+      const ParquetDataset dataset(expand_input_paths(spec.path, ".parquet"));
+      const std::vector<Index> groups = dataset.row_group_rows();
+      slab = dataset.read_slab(partition_groups(groups, comm.size(), comm.rank()), spec.columns, spec.label);
     } else {
-      throw ConfigError(fmt::format("input.format = \"{}\" is not supported", format));
+      const CsvOptions options{spec.csv_delimiter.at(0), spec.skip_bad_rows};
+      Index skipped = 0;
+      slab = read_csv_slab(comm, expand_input_paths(spec.path, ".csv"), options, spec.columns, spec.label, &skipped);
+      if (stats) stats->skipped_rows = skipped;
     }
   });
   guarded_phase(comm, "validate", [&] {

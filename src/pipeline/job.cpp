@@ -170,6 +170,10 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   timer.add("read", std::chrono::duration<double>(Clock::now() - read_start).count());
   log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s", slab.global_rows, slab.n_features(),
            slab.global_rows * slab.n_features() * 8e-6, timer.local().back().second);
+  if (input_stats.skipped_rows > 0)
+    log.info("skipped {} malformed rows (input.skip_bad_rows = true)", input_stats.skipped_rows);
+  if (input_stats.imputed_values > 0)
+    log.info("imputed {} non-finite values with column means", input_stats.imputed_values);
 
   if (request.kind == JobKind::kScore) {
     timed_phase(comm, timer, "validate", [&] {

@@ -5,7 +5,7 @@ import tempfile
 
 HPCAD = os.environ["HPCAD_BIN"]
 SOURCE_DIR = os.environ["HPCAD_SOURCE_DIR"]
-SHARED = os.path.join(os.path.dirname(SOURCE_DIR), "shared")
+SHARED = os.environ["HPCAD_SHARED_DIR"]
 MPIEXEC = os.environ.get("HPCAD_MPIEXEC", "mpiexec")
 TIMEOUT = 300  # a deadlock fails the test instead of hanging it
 

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from hpcad_testlib import SOURCE_DIR, hpcad, temp_dir, write_config
+from hpcad_testlib import SHARED, SOURCE_DIR, hpcad, temp_dir, write_config
 
 DEMO = os.path.join(SOURCE_DIR, "data", "samples", "demo.h5")
 
@@ -102,7 +102,7 @@ class RunTest(unittest.TestCase):
 
     def test_metrics_match_sklearn_on_real_data_with_fixed_threshold(self):
         d = temp_dir(self)
-        data = os.path.join(os.path.dirname(SOURCE_DIR), "shared", "datasets", "adbench", "cardio.h5")
+        data = os.path.join(SHARED, "datasets", "adbench", "cardio.h5")
         config = write_config(d, data, extra="")
         self.run_ok(["run", "--config", config, "--set", "threshold.contamination=0.1"], 2)
         scores, flags, _ = read_scores(os.path.join(d, "scores.h5"))
