@@ -210,6 +210,20 @@ std::size_t plain_width(PhysicalType type) {
   }
 }
 
+namespace {
+
+/// Reads n little-endian values of T (unaligned) and stores convert(value) as doubles.
+template <typename T, typename Convert>
+void convert_plain(const std::uint8_t* data, std::size_t n, double* out, Convert convert) {
+  for (std::size_t i = 0; i < n; ++i) {
+    T value;
+    std::memcpy(&value, data + sizeof(T) * i, sizeof(T));
+    out[i] = convert(value);
+  }
+}
+
+}  // namespace
+
 void decode_plain(PhysicalType type, const IntInterpretation& interp, const std::uint8_t* data,
                   std::size_t size, std::size_t n, double* out) {
   switch (type) {
@@ -219,27 +233,15 @@ void decode_plain(PhysicalType type, const IntInterpretation& interp, const std:
       return;
     case PhysicalType::kFloat:
       need(size, n * 4, n, "PLAIN FLOAT");
-      for (std::size_t i = 0; i < n; ++i) {
-        float f;
-        std::memcpy(&f, data + 4 * i, 4);
-        out[i] = static_cast<double>(f);
-      }
+      convert_plain<float>(data, n, out, [](float v) { return static_cast<double>(v); });
       return;
     case PhysicalType::kInt32:
       need(size, n * 4, n, "PLAIN INT32");
-      for (std::size_t i = 0; i < n; ++i) {
-        std::int32_t v;
-        std::memcpy(&v, data + 4 * i, 4);
-        out[i] = int_to_double(v, interp);
-      }
+      convert_plain<std::int32_t>(data, n, out, [&](std::int32_t v) { return int_to_double(v, interp); });
       return;
     case PhysicalType::kInt64:
       need(size, n * 8, n, "PLAIN INT64");
-      for (std::size_t i = 0; i < n; ++i) {
-        std::int64_t v;
-        std::memcpy(&v, data + 8 * i, 8);
-        out[i] = int_to_double(v, interp);
-      }
+      convert_plain<std::int64_t>(data, n, out, [&](std::int64_t v) { return int_to_double(v, interp); });
       return;
     case PhysicalType::kBoolean:
       need(size, (n + 7) / 8, n, "PLAIN BOOLEAN");
