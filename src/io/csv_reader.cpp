@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/memory.hpp"
 
 namespace hpcad {
 namespace {
@@ -147,18 +148,6 @@ CsvRangeCounts count_quotes_and_newlines(const char* p, const char* end) {
   return counts;
 }
 
-// Asks for transparent huge pages on a large output buffer: filling 100s of MB of fresh
-// 4 KiB pages otherwise costs one page fault each. Only advice; failure is harmless.
-void advise_huge_pages(const void* data, std::size_t bytes) {
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kPage = 4096;
-  constexpr std::size_t kWorthIt = std::size_t{8} << 20;
-  if (bytes < kWorthIt) return;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + kPage - 1) & ~(kPage - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(kPage - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#endif
-}
 
 std::string quoted(std::string_view text) {
   constexpr std::size_t kMax = 40;
