@@ -168,8 +168,10 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   const auto read_start = Clock::now();
   slab = read_input(comm, config.input, &input_stats);
   timer.add("read", std::chrono::duration<double>(Clock::now() - read_start).count());
-  log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s", slab.global_rows, slab.n_features(),
-           slab.global_rows * slab.n_features() * 8e-6, timer.local().back().second);
+  const double read_seconds = timer.local().back().second;
+  const double megabytes = static_cast<double>(slab.global_rows * slab.n_features()) * 8e-6;
+  log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s ({:.0f} MB/s)", slab.global_rows, slab.n_features(),
+           megabytes, read_seconds, read_seconds > 0 ? megabytes / read_seconds : 0.0);
   if (input_stats.skipped_rows > 0)
     log.info("skipped {} malformed rows (input.skip_bad_rows = true)", input_stats.skipped_rows);
   if (input_stats.imputed_values > 0)
@@ -189,7 +191,9 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   } else {
     const auto fit_start = Clock::now();
     timed_phase(comm, timer, "fit", [&] { detector->fit(comm, slab, log); });
-    log.info("fit {} in {:.2f}s", detector->type(), std::chrono::duration<double>(Clock::now() - fit_start).count());
+    const double fit_seconds = std::chrono::duration<double>(Clock::now() - fit_start).count();
+    log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", detector->type(), slab.global_rows, fit_seconds,
+             fit_seconds > 0 ? static_cast<double>(slab.global_rows) / fit_seconds * 1e-6 : 0.0);
   }
 
   PendingOutputs pending(root);
