@@ -157,27 +157,35 @@ std::size_t RleBitPackedDecoder::get_batch(std::uint32_t* out, std::size_t n) {
   return done;
 }
 
-void decode_levels_rle(const std::uint8_t* data, std::size_t size, int max_level, std::size_t n,
-                       std::uint8_t* out) {
-  RleBitPackedDecoder dec(data, size, bit_width_for(max_level));
+namespace {
+
+// Decodes exactly n values from `dec` in batches, passing (position, value) to `store`;
+// fails naming `what` when the encoded runs end early.
+template <typename Store>
+void decode_exactly(RleBitPackedDecoder& dec, std::size_t n, const char* what, Store store) {
   std::uint32_t buf[kBatch];
   std::size_t done = 0;
   while (done < n) {
     const std::size_t want = std::min(kBatch, n - done);
     const std::size_t got = dec.get_batch(buf, want);
-    for (std::size_t i = 0; i < got; ++i) {
-      if (buf[i] > static_cast<std::uint32_t>(max_level)) {
-        fail("level " + std::to_string(buf[i]) + " exceeds the maximum " +
-             std::to_string(max_level));
-      }
-      out[done + i] = static_cast<std::uint8_t>(buf[i]);
-    }
+    for (std::size_t i = 0; i < got; ++i) store(done + i, buf[i]);
     done += got;
-    if (got < want) {
-      fail("page has " + std::to_string(n) + " values but only " + std::to_string(done) +
-           " levels");
-    }
+    if (got < want)
+      fail(std::string(what) + ": the encoded runs end after " + std::to_string(done) + " of " +
+           std::to_string(n) + " values");
   }
+}
+
+}  // namespace
+
+void decode_levels_rle(const std::uint8_t* data, std::size_t size, int max_level, std::size_t n,
+                       std::uint8_t* out) {
+  RleBitPackedDecoder dec(data, size, bit_width_for(max_level));
+  decode_exactly(dec, n, "levels", [&](std::size_t i, std::uint32_t level) {
+    if (level > static_cast<std::uint32_t>(max_level))
+      fail("level " + std::to_string(level) + " exceeds the maximum " + std::to_string(max_level));
+    out[i] = static_cast<std::uint8_t>(level);
+  });
 }
 
 std::size_t decode_levels_bit_packed(const std::uint8_t* data, std::size_t size, int max_level,
@@ -365,17 +373,7 @@ void decode_rle_boolean(const std::uint8_t* data, std::size_t size, std::size_t 
   std::memcpy(&len, data, 4);
   if (len > size - 4) fail("RLE BOOLEAN: length prefix exceeds the page");
   RleBitPackedDecoder dec(data + 4, len, 1);
-  std::uint32_t buf[kBatch];
-  std::size_t done = 0;
-  while (done < n) {
-    const std::size_t want = std::min(kBatch, n - done);
-    const std::size_t got = dec.get_batch(buf, want);
-    for (std::size_t i = 0; i < got; ++i) out[done + i] = buf[i];
-    done += got;
-    if (got < want)
-      fail("RLE BOOLEAN: page ends after " + std::to_string(done) + " of " + std::to_string(n) +
-           " values");
-  }
+  decode_exactly(dec, n, "RLE BOOLEAN", [&](std::size_t i, std::uint32_t bit) { out[i] = bit; });
 }
 
 void decode_dictionary_indices(const std::uint8_t* data, std::size_t size, std::size_t n,
@@ -385,23 +383,12 @@ void decode_dictionary_indices(const std::uint8_t* data, std::size_t size, std::
   const int bw = data[0];
   if (bw > 32) fail("dictionary index bit width " + std::to_string(bw) + " exceeds 32");
   RleBitPackedDecoder dec(data + 1, size - 1, bw);
-  std::uint32_t buf[kBatch];
-  std::size_t done = 0;
-  while (done < n) {
-    const std::size_t want = std::min(kBatch, n - done);
-    const std::size_t got = dec.get_batch(buf, want);
-    for (std::size_t i = 0; i < got; ++i) {
-      if (buf[i] >= dict_size) {
-        fail("dictionary index " + std::to_string(buf[i]) + " is outside the dictionary of " +
-             std::to_string(dict_size) + " values");
-      }
-      out[done + i] = dict[buf[i]];
-    }
-    done += got;
-    if (got < want)
-      fail("dictionary indices end after " + std::to_string(done) + " of " + std::to_string(n) +
-           " values");
-  }
+  decode_exactly(dec, n, "dictionary indices", [&](std::size_t i, std::uint32_t index) {
+    if (index >= dict_size)
+      fail("dictionary index " + std::to_string(index) + " is outside the dictionary of " +
+           std::to_string(dict_size) + " values");
+    out[i] = dict[index];
+  });
 }
 
 }  // namespace hpcad::parquet
