@@ -172,6 +172,11 @@ void check_value(const KeySpec& spec, const Value& value, const Locator& where) 
   }
 }
 
+/// A string value given on the command line, with optional surrounding double quotes.
+std::string unquote(const std::string& text) {
+  return text.size() >= 2 && text.front() == '"' && text.back() == '"' ? text.substr(1, text.size() - 2) : text;
+}
+
 /// Parses `--set section.key=value` into the table, typed like the key's spec.
 void apply_override(toml::table& root, const std::string& assignment, std::set<std::string>& overridden,
                     const std::string& detector_type) {
@@ -209,9 +214,7 @@ void apply_override(toml::table& root, const std::string& assignment, std::set<s
   }
   overridden.insert(dotted);
   if (spec->kind == Kind::kString) {
-    std::string value = text;
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-    table->insert_or_assign(key, value);
+    table->insert_or_assign(key, unquote(text));
     return;
   }
   try {
@@ -261,7 +264,7 @@ Config parse_config(const std::string& text, const std::string& source_path,
   // The detector type decides which [detector] keys exist, so settle it first.
   std::string detector_type = "iforest";
   for (const auto& o : overrides)
-    if (o.rfind("detector.type=", 0) == 0) detector_type = o.substr(std::string("detector.type=").size());
+    if (o.rfind("detector.type=", 0) == 0) detector_type = unquote(o.substr(std::string("detector.type=").size()));
   if (detector_type == "iforest")
     if (const auto* type = root["detector"]["type"].as_string()) detector_type = type->get();
   try {

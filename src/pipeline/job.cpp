@@ -118,6 +118,9 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   Config config;
   timed_phase(comm, timer, "config", [&] {
     config = parse_config(text, request.config_path, request.overrides, request.working_directory);
+    if (request.kind == JobKind::kTrain && config.model_path.empty())
+      throw ConfigError(fmt::format("{}: output.model is empty; hpcad train needs a model file to write",
+                                    request.config_path));
   });
   const Log log(comm.rank(), comm.size(), parse_level(config.log_level));
   const bool writes_scores = request.kind != JobKind::kTrain;

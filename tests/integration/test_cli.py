@@ -245,6 +245,10 @@ class BadInputTest(unittest.TestCase):
     def test_bad_override(self):
         self.expect_failure(self.run_args("detector.n_trees=zero"), ["--set detector.n_trees", "not an integer"])
 
+    def test_train_without_model_path(self):
+        self.expect_failure(["train", "--config", self.config, "--set", "output.model="],
+                            ["output.model is empty"])
+
     def test_missing_config_file(self):
         self.expect_failure(["run", "--config", f"{self.d}/none.toml"], ["none.toml"])
 

@@ -62,6 +62,7 @@ TEST(Config, OverridesAreTypedAndPathsResolveAgainstTheWorkingDirectory) {
   EXPECT_EQ(c.input.columns, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(c.input.skip_bad_rows);
   EXPECT_EQ(parse(kMinimal, {"output.model=\"\""}).model_path, "");
+  EXPECT_EQ(parse(kMinimal, {"detector.type=\"iforest\""}).detector_type, "iforest");
 }
 
 TEST(Config, ScoreThresholdInsteadOfContamination) {
