@@ -250,21 +250,6 @@ std::optional<double> read_real_attribute(hid_t object, const std::string& name)
   return read_scalar_attribute<double>(object, name);
 }
 
-std::vector<std::string> attribute_names(hid_t object) {
-  std::vector<std::string> names;
-  H5O_info_t info;
-  check(H5Oget_info2(object, &info, H5O_INFO_NUM_ATTRS), "H5Oget_info2", "attributes");
-  for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    const ssize_t length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    if (length < 0) continue;
-    std::string name(static_cast<std::size_t>(length) + 1, '\0');
-    H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
-    name.resize(static_cast<std::size_t>(length));
-    names.push_back(name);
-  }
-  return names;
-}
-
 std::vector<Index> dataset_shape(hid_t dataset, const std::string& context) {
   Handle space = own(H5Dget_space(dataset), H5Sclose, "H5Dget_space", context);
   const int rank = H5Sget_simple_extent_ndims(space.id());

@@ -46,8 +46,6 @@ class IsolationForest final : public Detector {
   ModelState save_state() const override;
   void load_state(Index n_features, const ModelState& state) override;
 
-  Index n_trees() const { return static_cast<Index>(tree_offsets_.size()) - 1; }
-
  private:
   /// Scoring layout, derived from the flat arrays: a leaf loops to itself with an
   /// infinite threshold, so every row walks exactly `depth` steps without a leaf test and

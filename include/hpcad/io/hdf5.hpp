@@ -88,8 +88,6 @@ std::optional<std::string> read_string_attribute(hid_t object, const std::string
 std::optional<std::vector<std::string>> read_strings_attribute(hid_t object, const std::string& name);
 std::optional<std::int64_t> read_int_attribute(hid_t object, const std::string& name);
 std::optional<double> read_real_attribute(hid_t object, const std::string& name);
-/// Names of all attributes of an object, in creation order where tracked.
-std::vector<std::string> attribute_names(hid_t object);
 
 /// Shape of a dataset.
 std::vector<Index> dataset_shape(hid_t dataset, const std::string& context);
