@@ -1,13 +1,13 @@
 // The hpcad executable: parses the command line and owns MPI's lifecycle. Everything
 // else lives in the libraries.
 #include <mpi.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
@@ -27,12 +27,15 @@ extern "C" void note_time_limit_warning(int) {
 constexpr const char* kCommands[] = {"run", "train", "score", "generate", "inspect"};
 
 void add_job_options(CLI::App* command, hpcad::JobRequest& request) {
-  command->add_option("-c,--config", request.config_path, "TOML config file (see configs/reference.toml)")
+  command
+      ->add_option("-c,--config", request.config_path,
+                   "TOML config file (see configs/reference.toml)")
       ->required()
       ->check(CLI::ExistingFile);
-  command->add_option("--set", request.overrides,
-                      "override a config key, e.g. --set input.path=x.h5 --set detector.n_trees=200; "
-                      "typed like the file; relative paths resolve against the current directory")
+  command
+      ->add_option("--set", request.overrides,
+                   "override a config key, e.g. --set input.path=x.h5 --set detector.n_trees=200; "
+                   "typed like the file; relative paths resolve against the current directory")
       ->take_last()
       ->allow_extra_args(false);
 }
@@ -53,33 +56,45 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", HPCAD_VERSION);
     hpcad::JobRequest request;
     request.working_directory = std::filesystem::current_path().string();
-    auto* run = app.add_subcommand("run", "train, score, evaluate and write scores, model and report");
+    auto* run =
+        app.add_subcommand("run", "train, score, evaluate and write scores, model and report");
     auto* train = app.add_subcommand("train", "train and write the model file [output].model");
     auto* score = app.add_subcommand("score", "score with a saved model and write [output].path");
     for (auto* command : {run, train, score}) add_job_options(command, request);
-    score->add_option("-m,--model", request.model_path, "model file written by hpcad train or run")->required();
+    score->add_option("-m,--model", request.model_path, "model file written by hpcad train or run")
+        ->required();
 
     hpcad::GenerateOptions generate_options;
-    auto* generate = app.add_subcommand("generate", "write a synthetic labeled HDF5 dataset (/X, /y), in parallel");
-    generate->add_option("--rows", generate_options.rows, "number of rows")->required()->check(CLI::Range(1LL, 1LL << 40));
+    auto* generate = app.add_subcommand(
+        "generate", "write a synthetic labeled HDF5 dataset (/X, /y), in parallel");
+    generate->add_option("--rows", generate_options.rows, "number of rows")
+        ->required()
+        ->check(CLI::Range(1LL, 1LL << 40));
     generate->add_option("--features", generate_options.features, "number of features")
         ->required()
         ->check(CLI::Range(1LL, 1LL << 20));
-    generate->add_option("--anomaly-fraction", generate_options.anomaly_fraction, "probability that a row is an anomaly")
+    generate
+        ->add_option("--anomaly-fraction", generate_options.anomaly_fraction,
+                     "probability that a row is an anomaly")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
     generate->add_option("--seed", generate_options.seed, "random seed")->capture_default_str();
     generate->add_option("-o,--output", generate_options.output, "output HDF5 file")->required();
 
     std::string inspect_path;
-    auto* inspect = app.add_subcommand("inspect", "print a summary of a model file or a scores file");
-    inspect->add_option("file", inspect_path, "model or scores file")->required()->check(CLI::ExistingFile);
+    auto* inspect =
+        app.add_subcommand("inspect", "print a summary of a model file or a scores file");
+    inspect->add_option("file", inspect_path, "model or scores file")
+        ->required()
+        ->check(CLI::ExistingFile);
 
     try {
       if (argc > 1 && argv[1][0] != '-' &&
-          std::find(std::begin(kCommands), std::end(kCommands), std::string(argv[1])) == std::end(kCommands))
+          std::find(std::begin(kCommands), std::end(kCommands), std::string(argv[1])) ==
+              std::end(kCommands))
         throw CLI::ExtrasError("unknown command '" + std::string(argv[1]) +
-                               "'; valid commands: run, train, score, generate, inspect", CLI::ExitCodes::ExtrasError);
+                                   "'; valid commands: run, train, score, generate, inspect",
+                               CLI::ExitCodes::ExtrasError);
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       // Every rank parsed the same arguments; only rank 0 speaks.
@@ -95,9 +110,12 @@ int main(int argc, char** argv) {
 
     try {
       if (run->parsed() || train->parsed() || score->parsed()) {
-        request.kind = run->parsed() ? hpcad::JobKind::kRun : train->parsed() ? hpcad::JobKind::kTrain : hpcad::JobKind::kScore;
+        request.kind = run->parsed()     ? hpcad::JobKind::kRun
+                       : train->parsed() ? hpcad::JobKind::kTrain
+                                         : hpcad::JobKind::kScore;
         if (!request.model_path.empty())
-          request.model_path = std::filesystem::absolute(request.model_path).lexically_normal().string();
+          request.model_path =
+              std::filesystem::absolute(request.model_path).lexically_normal().string();
         const std::string summary = hpcad::run_job(comm, request);
         if (root) std::cout << summary << std::endl;
       } else if (generate->parsed()) {
@@ -107,8 +125,8 @@ int main(int argc, char** argv) {
           hpcad::generate_dataset(comm, generate_options, job_id, log);
         });
         if (root)
-          std::cout << "wrote " << generate_options.rows << " x " << generate_options.features << " to "
-                    << generate_options.output << std::endl;
+          std::cout << "wrote " << generate_options.rows << " x " << generate_options.features
+                    << " to " << generate_options.output << std::endl;
       } else if (inspect->parsed()) {
         hpcad::guarded_phase(comm, "inspect", [&] {
           if (root) hpcad::inspect_file(inspect_path, std::cout);
@@ -116,7 +134,8 @@ int main(int argc, char** argv) {
       }
     } catch (const hpcad::PeerError& e) {
       if (root) {
-        std::cerr << "hpcad: error: " << e.what() << "\n  (rank " << e.failed_rank() << ", phase " << e.phase();
+        std::cerr << "hpcad: error: " << e.what() << "\n  (rank " << e.failed_rank() << ", phase "
+                  << e.phase();
         if (e.failed_count() > 1) std::cerr << "; " << e.failed_count() << " ranks failed";
         std::cerr << ")" << std::endl;
       }

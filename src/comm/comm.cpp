@@ -23,7 +23,9 @@ std::string Comm::broadcast_string(std::string text, int root) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-bool Comm::all_ok(bool ok) { return allreduce_value(std::int64_t{ok ? 1 : 0}, ReduceOp::kMin) == 1; }
+bool Comm::all_ok(bool ok) {
+  return allreduce_value(std::int64_t{ok ? 1 : 0}, ReduceOp::kMin) == 1;
+}
 
 void guarded_phase(Comm& comm, const std::string& phase, const std::function<void()>& body) {
   std::string message;

@@ -107,7 +107,8 @@ IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_featur
       // Features in random order until one is not constant on this node (sklearn's
       // random splitter does the same), so constant features never end a branch early.
       for (Index k = 0; k < n_features && !split; ++k) {
-        const Index j = k + static_cast<Index>(rng.below(static_cast<std::uint64_t>(n_features - k)));
+        const Index j =
+            k + static_cast<Index>(rng.below(static_cast<std::uint64_t>(n_features - k)));
         std::swap(features[k], features[j]);
         const std::int32_t f = features[k];
         double lo = x(rows[task.begin], f), hi = lo;
@@ -139,12 +140,27 @@ IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_featur
 std::vector<ParamSpec> IsolationForest::param_specs() {
   return {
       {"n_trees", ParamKind::kInteger, std::int64_t{100}, 1, 1e6, {}, "number of trees"},
-      {"sample_size", ParamKind::kInteger, std::int64_t{256}, 2, 1e8, {},
+      {"sample_size",
+       ParamKind::kInteger,
+       std::int64_t{256},
+       2,
+       1e8,
+       {},
        "rows drawn (without replacement, from all ranks' rows) to grow each tree; "
        "capped at the number of rows"},
-      {"max_depth", ParamKind::kInteger, std::int64_t{0}, 0, 64, {},
+      {"max_depth",
+       ParamKind::kInteger,
+       std::int64_t{0},
+       0,
+       64,
+       {},
        "depth limit of each tree; 0 = ceil(log2(sample_size)) as scikit-learn"},
-      {"seed", ParamKind::kInteger, std::int64_t{42}, 0, 9.2e18, {},
+      {"seed",
+       ParamKind::kInteger,
+       std::int64_t{42},
+       0,
+       9.2e18,
+       {},
        "random seed; the same seed gives the same model for any rank count"},
   };
 }
@@ -153,13 +169,15 @@ void IsolationForest::fit(Comm& comm, const RowSlab& slab, const Log& log) {
   const Index n = slab.global_rows;
   if (n == 0) throw DataError("cannot fit an isolation forest: the input has no rows");
   n_features_ = slab.n_features();
-  if (n_features_ == 0) throw DataError("cannot fit an isolation forest: the input has no features");
+  if (n_features_ == 0)
+    throw DataError("cannot fit an isolation forest: the input has no features");
   const Index n_trees = params_.integer("n_trees");
   const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
   sample_size_ = std::min<Index>(params_.integer("sample_size"), n);
-  const int max_depth = params_.integer("max_depth") > 0
-                            ? static_cast<int>(params_.integer("max_depth"))
-                            : static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size_, 2))));
+  const int max_depth =
+      params_.integer("max_depth") > 0
+          ? static_cast<int>(params_.integer("max_depth"))
+          : static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size_, 2))));
 
   // Each tree's sample, by global row index: any rank can compute any tree's sample.
   std::vector<std::vector<Index>> samples(static_cast<std::size_t>(n_trees));
@@ -180,7 +198,8 @@ void IsolationForest::fit(Comm& comm, const RowSlab& slab, const Log& log) {
   std::vector<double> sample(static_cast<std::size_t>(sample_size_ * n_features_));
   for (Index t = mine.begin; t < mine.end; ++t) {
     for (Index i = 0; i < sample_size_; ++i) {
-      const Index at = std::lower_bound(wanted.begin(), wanted.end(), samples[t][i]) - wanted.begin();
+      const Index at =
+          std::lower_bound(wanted.begin(), wanted.end(), samples[t][i]) - wanted.begin();
       std::copy_n(sampled_rows.begin() + at * n_features_, n_features_,
                   sample.begin() + i * n_features_);
     }
@@ -272,7 +291,8 @@ void IsolationForest::score(std::span<const double> rows, std::span<double> out)
     for (; i < n; ++i) {
       const double* x = rows.data() + i * d;
       std::int32_t node = 0;
-      for (int step = 0; step < depth; ++step) node = tree[node].next_left + (x[tree[node].feature] > tree[node].threshold ? 1 : 0);
+      for (int step = 0; step < depth; ++step)
+        node = tree[node].next_left + (x[tree[node].feature] > tree[node].threshold ? 1 : 0);
       out[i] += leaf[node];
     }
   }
@@ -312,8 +332,7 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
     throw DataError("model state: node arrays have different lengths");
   if (offsets.size() < 2 || offsets.front() != 0 || offsets.back() != n_nodes)
     throw DataError("model state: tree_offsets do not span the node arrays");
-  if (psi.size() != 1 || psi[0] < 1 || norm.size() != 1 ||
-      norm[0] != average_path_length(psi[0]))
+  if (psi.size() != 1 || psi[0] < 1 || norm.size() != 1 || norm[0] != average_path_length(psi[0]))
     throw DataError("model state: effective_sample_size and path_length_normaliser disagree");
   if (static_cast<Index>(offsets.size()) - 1 != params_.integer("n_trees"))
     throw DataError("model state: tree count differs from the n_trees hyperparameter");

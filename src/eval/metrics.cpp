@@ -64,7 +64,8 @@ BinaryMetrics evaluate_scores(Comm& comm, std::span<const double> scores,
   if (m.positives > 0 && m.negatives > 0) {
     std::int64_t twice_wins = 0;
     for (std::size_t j = 0; j < n_distinct; ++j)
-      twice_wins += multiplicity[j] * (2 * negatives_below_equal[2 * j] + negatives_below_equal[2 * j + 1]);
+      twice_wins +=
+          multiplicity[j] * (2 * negatives_below_equal[2 * j] + negatives_below_equal[2 * j + 1]);
     m.roc_auc = static_cast<double>(twice_wins) /
                 (2.0 * static_cast<double>(m.positives) * static_cast<double>(m.negatives));
   } else {

@@ -148,7 +148,6 @@ CsvRangeCounts count_quotes_and_newlines(const char* p, const char* end) {
   return counts;
 }
 
-
 std::string quoted(std::string_view text) {
   constexpr std::size_t kMax = 40;
   std::string out = "\"";

@@ -17,7 +17,8 @@ constexpr double kClusterBox = 5.0;   // cluster centres uniform in [-5, 5]^d
 constexpr double kAnomalyBox = 15.0;  // anomalies uniform in [-15, 15]^d
 }  // namespace
 
-void generate_dataset(Comm& comm, const GenerateOptions& options, const std::string& job_id, const Log& log) {
+void generate_dataset(Comm& comm, const GenerateOptions& options, const std::string& job_id,
+                      const Log& log) {
   const Index n = options.rows;
   const Index d = options.features;
   std::vector<double> centres(static_cast<std::size_t>(kClusters * d));
@@ -31,8 +32,8 @@ void generate_dataset(Comm& comm, const GenerateOptions& options, const std::str
     h5::Handle y = h5::create_dataset(file, "y", H5T_STD_I8LE, n, 0);
     const IndexRange mine = partition_rows(n, comm.size(), comm.rank());
     const Index block = options.block_rows;
-    const std::int64_t blocks =
-        comm.allreduce_value(static_cast<std::int64_t>((mine.size() + block - 1) / block), ReduceOp::kMax);
+    const std::int64_t blocks = comm.allreduce_value(
+        static_cast<std::int64_t>((mine.size() + block - 1) / block), ReduceOp::kMax);
     std::vector<double> values;
     std::vector<std::int8_t> labels;
     for (std::int64_t b = 0; b < blocks; ++b) {
@@ -41,7 +42,8 @@ void generate_dataset(Comm& comm, const GenerateOptions& options, const std::str
       values.resize(static_cast<std::size_t>(rows * d));
       labels.resize(static_cast<std::size_t>(rows));
       for (Index i = 0; i < rows; ++i) {
-        RandomStream rng(options.seed, StreamPurpose::kGenerateRow, static_cast<std::uint64_t>(begin + i));
+        RandomStream rng(options.seed, StreamPurpose::kGenerateRow,
+                         static_cast<std::uint64_t>(begin + i));
         const bool anomaly = rng.uniform() < options.anomaly_fraction;
         labels[i] = anomaly ? 1 : 0;
         const auto cluster = static_cast<Index>(rng.below(kClusters));
@@ -53,9 +55,10 @@ void generate_dataset(Comm& comm, const GenerateOptions& options, const std::str
       h5::write_rows(file, y.id(), H5T_NATIVE_INT8, begin, rows, 0, labels.data());
       if (b % 16 == 15) log.info("generate: {} of {} blocks", b + 1, blocks);
     }
-    h5::write_attribute(x.id(), "generator",
-                        fmt::format("hpcad generate: seed {}, anomaly fraction {}, {} Gaussian clusters",
-                                    options.seed, options.anomaly_fraction, kClusters));
+    h5::write_attribute(
+        x.id(), "generator",
+        fmt::format("hpcad generate: seed {}, anomaly fraction {}, {} Gaussian clusters",
+                    options.seed, options.anomaly_fraction, kClusters));
     x.close(temporary);
     y.close(temporary);
     file.close();

@@ -28,11 +28,17 @@ std::string error_stack() {
 template <typename T>
 hid_t native_type();
 template <>
-hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
 template <>
-hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
 template <>
-hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
 
 Handle string_type() {
   Handle type = own(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy", "string type");
@@ -128,7 +134,8 @@ File File::open(Comm& comm, const std::string& path) {
   // Checked on one process (cheap) so a missing or non-HDF5 file gets a plain message.
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     H5Eclear2(H5E_DEFAULT);
-    throw IoError(fmt::format("{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)", path));
+    throw IoError(
+        fmt::format("{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)", path));
   }
   Handle file = own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()), H5Fclose, "H5Fopen", path);
   return File(std::move(file), path, collective);
@@ -145,7 +152,8 @@ File File::open_image(std::vector<std::byte>& image, const std::string& name) {
   check(H5Pset_file_image(fapl.id(), image.data(), image.size()), "H5Pset_file_image", name);
   // A distinct HDF5 name: the same file may also be open from disk in this process.
   hid_t id = H5Fopen(("memory-image:" + name).c_str(), H5F_ACC_RDONLY, fapl.id());
-  if (id < 0) throw DataError(fmt::format("{}: not a readable HDF5 file ({})", name, error_stack()));
+  if (id < 0)
+    throw DataError(fmt::format("{}: not a readable HDF5 file ({})", name, error_stack()));
   return File(Handle(id, H5Fclose), name, false);
 }
 
@@ -199,7 +207,8 @@ void write_attribute(hid_t object, const std::string& name, double value) {
   write_scalar_attribute(object, name, value);
 }
 
-void write_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values) {
+void write_attribute(hid_t object, const std::string& name,
+                     const std::vector<std::string>& values) {
   Handle type = string_type();
   const hsize_t count = values.size();
   Handle space = own(H5Screate_simple(1, &count, nullptr), H5Sclose, "H5Screate_simple", name);
@@ -209,7 +218,8 @@ void write_attribute(hid_t object, const std::string& name, const std::vector<st
   check(H5Awrite(attr.id(), type.id(), texts.data()), "H5Awrite", "attribute " + name);
 }
 
-std::optional<std::vector<std::string>> read_strings_attribute(hid_t object, const std::string& name) {
+std::optional<std::vector<std::string>> read_strings_attribute(hid_t object,
+                                                               const std::string& name) {
   if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
   Handle attr = own(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen", name);
   Handle type = own(H5Aget_type(attr.id()), H5Tclose, "H5Aget_type", name);
@@ -259,22 +269,27 @@ std::vector<Index> dataset_shape(hid_t dataset, const std::string& context) {
   return {dims.begin(), dims.end()};
 }
 
-Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows, Index width) {
+Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows,
+                      Index width) {
   const std::string context = file.path() + ": dataset " + name;
   const hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(width)};
-  Handle space = own(H5Screate_simple(width > 0 ? 2 : 1, dims, nullptr), H5Sclose, "H5Screate_simple", context);
-  return own(H5Dcreate2(file.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  Handle space = own(H5Screate_simple(width > 0 ? 2 : 1, dims, nullptr), H5Sclose,
+                     "H5Screate_simple", context);
+  return own(H5Dcreate2(file.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT),
              H5Dclose, "H5Dcreate2", context);
 }
 
-void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows, Index width,
-                const void* data) {
+void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
+                Index width, const void* data) {
   const std::string context = file.path() + ": write";
   Handle space = own(H5Dget_space(dataset), H5Sclose, "H5Dget_space", context);
   const hsize_t start[2] = {static_cast<hsize_t>(begin), 0};
   const hsize_t count[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(width)};
-  const hsize_t memory_count = static_cast<hsize_t>(std::max<Index>(rows * std::max<Index>(width, 1), 1));
-  Handle memory = own(H5Screate_simple(1, &memory_count, nullptr), H5Sclose, "H5Screate_simple", context);
+  const hsize_t memory_count =
+      static_cast<hsize_t>(std::max<Index>(rows * std::max<Index>(width, 1), 1));
+  Handle memory =
+      own(H5Screate_simple(1, &memory_count, nullptr), H5Sclose, "H5Screate_simple", context);
   if (rows > 0) {
     check(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
           "H5Sselect_hyperslab", context);
@@ -284,7 +299,8 @@ void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin,
   }
   Handle transfer = transfer_plist(file);
   const double unused = 0;
-  check(H5Dwrite(dataset, memory_type, memory.id(), space.id(), transfer.id(), rows > 0 ? data : &unused),
+  check(H5Dwrite(dataset, memory_type, memory.id(), space.id(), transfer.id(),
+                 rows > 0 ? data : &unused),
         "H5Dwrite", context);
 }
 
@@ -302,12 +318,14 @@ void write_vector(hid_t location, const std::string& name, const std::vector<T>&
 
 template <typename T>
 std::vector<T> read_vector(hid_t location, const std::string& name, const std::string& context) {
-  if (!exists(location, name)) throw DataError(fmt::format("{}: missing dataset '{}'", context, name));
+  if (!exists(location, name))
+    throw DataError(fmt::format("{}: missing dataset '{}'", context, name));
   Handle dataset = own(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2",
                        context + " dataset " + name);
   const auto shape = dataset_shape(dataset.id(), context + " dataset " + name);
   if (shape.size() != 1)
-    throw DataError(fmt::format("{}: dataset '{}' must be 1-D, has {} dimensions", context, name, shape.size()));
+    throw DataError(fmt::format("{}: dataset '{}' must be 1-D, has {} dimensions", context, name,
+                                shape.size()));
   std::vector<T> values(static_cast<std::size_t>(shape[0]));
   if (!values.empty())
     check(H5Dread(dataset.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),

@@ -24,7 +24,8 @@ OpenDataset open_numeric(const h5::File& file, const std::string& name, std::siz
   h5::check(H5Oget_info_by_name2(file.id(), name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT),
             "H5Oget_info_by_name2", context);
   if (info.type != H5O_TYPE_DATASET) throw DataError(context + " is not a dataset");
-  OpenDataset ds{h5::own(H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2", context), {}};
+  OpenDataset ds{
+      h5::own(H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2", context), {}};
   ds.shape = h5::dataset_shape(ds.handle.id(), context);
   h5::Handle type = h5::own(H5Dget_type(ds.handle.id()), H5Tclose, "H5Dget_type", context);
   const H5T_class_t cls = H5Tget_class(type.id());
@@ -32,7 +33,8 @@ OpenDataset open_numeric(const h5::File& file, const std::string& name, std::siz
     throw DataError(context + " must hold integers or floats");
   const bool column_vector = rank == 1 && ds.shape.size() == 2 && ds.shape[1] == 1;
   if (ds.shape.size() != rank && !column_vector)
-    throw DataError(fmt::format("{} must be {}-D, has {} dimensions", context, rank, ds.shape.size()));
+    throw DataError(
+        fmt::format("{} must be {}-D, has {} dimensions", context, rank, ds.shape.size()));
   return ds;
 }
 
@@ -53,16 +55,19 @@ void read_rows(Comm& comm, const h5::File& file, const OpenDataset& ds, IndexRan
     hsize_t start[2] = {static_cast<hsize_t>(begin), 0};
     hsize_t count[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(width)};
     hsize_t memory_count[1] = {static_cast<hsize_t>(std::max<Index>(rows * width, 1))};
-    h5::Handle memory = h5::own(H5Screate_simple(1, memory_count, nullptr), H5Sclose, "H5Screate_simple", context);
+    h5::Handle memory =
+        h5::own(H5Screate_simple(1, memory_count, nullptr), H5Sclose, "H5Screate_simple", context);
     if (rows > 0) {
-      h5::check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-                "H5Sselect_hyperslab", context);
+      h5::check(
+          H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+          "H5Sselect_hyperslab", context);
     } else {
       h5::check(H5Sselect_none(file_space.id()), "H5Sselect_none", context);
       h5::check(H5Sselect_none(memory.id()), "H5Sselect_none", context);
     }
     double* target = rows > 0 ? out + (begin - range.begin) * width : &unused;
-    h5::check(H5Dread(ds.handle.id(), H5T_NATIVE_DOUBLE, memory.id(), file_space.id(), transfer.id(), target),
+    h5::check(H5Dread(ds.handle.id(), H5T_NATIVE_DOUBLE, memory.id(), file_space.id(),
+                      transfer.id(), target),
               "H5Dread", context);
   }
 }
@@ -93,7 +98,8 @@ RowSlab read_hdf5_slab(Comm& comm, const InputSpec& spec) {
     std::vector<double> column;
     IndexRange range;
     for (Index j = 0; j < d; ++j) {
-      const std::string name = spec.group == "/" ? spec.columns[j] : spec.group + "/" + spec.columns[j];
+      const std::string name =
+          spec.group == "/" ? spec.columns[j] : spec.group + "/" + spec.columns[j];
       const OpenDataset ds = open_numeric(file, name, 1);
       if (j == 0) {
         n = ds.shape[0];
@@ -105,7 +111,8 @@ RowSlab read_hdf5_slab(Comm& comm, const InputSpec& spec) {
                                     ds.shape[0], spec.columns[0], n));
       }
       column.resize(static_cast<std::size_t>(range.size()));
-      read_rows(comm, file, ds, range, spec.block_rows, column.data(), spec.path + ": column " + name);
+      read_rows(comm, file, ds, range, spec.block_rows, column.data(),
+                spec.path + ": column " + name);
       for (Index i = 0; i < range.size(); ++i) slab.values[i * d + j] = column[i];
     }
   }
@@ -118,7 +125,8 @@ RowSlab read_hdf5_slab(Comm& comm, const InputSpec& spec) {
     slab.has_labels = true;
     slab.labels.resize(static_cast<std::size_t>(slab.n_rows()));
     const IndexRange range{slab.global_begin, slab.global_begin + slab.n_rows()};
-    read_rows(comm, file, ds, range, spec.block_rows, slab.labels.data(), spec.path + ": label " + spec.label);
+    read_rows(comm, file, ds, range, spec.block_rows, slab.labels.data(),
+              spec.path + ": label " + spec.label);
   }
   file.close();
   return slab;

@@ -14,7 +14,8 @@ namespace hpcad {
 namespace {
 
 bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string column_name(const RowSlab& slab, Index j) {
@@ -27,8 +28,8 @@ void check_labels(const RowSlab& slab, const std::string& path) {
   for (Index i = 0; i < static_cast<Index>(slab.labels.size()); ++i) {
     const double y = slab.labels[i];
     if (y != 0.0 && y != 1.0)
-      throw DataError(fmt::format("{}: row {}: label is {}, expected 0 (normal) or 1 (anomaly)", path,
-                                  slab.global_begin + i, y));
+      throw DataError(fmt::format("{}: row {}: label is {}, expected 0 (normal) or 1 (anomaly)",
+                                  path, slab.global_begin + i, y));
   }
 }
 
@@ -70,7 +71,8 @@ void impute_non_finite(Comm& comm, RowSlab& slab, const std::string& path, Input
                                   column_name(slab, j)));
   for (Index i = 0; i < rows; ++i)
     for (Index j = 0; j < d; ++j)
-      if (double& x = slab.values[i * d + j]; !std::isfinite(x)) x = sums[j] / static_cast<double>(counts[j]);
+      if (double& x = slab.values[i * d + j]; !std::isfinite(x))
+        x = sums[j] / static_cast<double>(counts[j]);
   if (stats) stats->imputed_values = counts[d];
 }
 
@@ -101,11 +103,13 @@ RowSlab read_input(Comm& comm, const InputSpec& spec, InputStats* stats) {
       // Every rank reads the footers (small); row groups are the unit of parallelism.
       const ParquetDataset dataset(expand_input_paths(spec.path, ".parquet"));
       const std::vector<Index> groups = dataset.row_group_rows();
-      slab = dataset.read_slab(partition_groups(groups, comm.size(), comm.rank()), spec.columns, spec.label);
+      slab = dataset.read_slab(partition_groups(groups, comm.size(), comm.rank()), spec.columns,
+                               spec.label);
     } else {
       const CsvOptions options{spec.csv_delimiter.at(0), spec.skip_bad_rows};
       Index skipped = 0;
-      slab = read_csv_slab(comm, expand_input_paths(spec.path, ".csv"), options, spec.columns, spec.label, &skipped);
+      slab = read_csv_slab(comm, expand_input_paths(spec.path, ".csv"), options, spec.columns,
+                           spec.label, &skipped);
       if (stats) stats->skipped_rows = skipped;
     }
   });

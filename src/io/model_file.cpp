@@ -31,7 +31,8 @@ void write_model_file(const std::string& path, const ModelFile& model) {
   h5::Handle state = h5::own(H5Gcreate2(root, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                              H5Gclose, "H5Gcreate2", path + ": /state");
   for (const auto& [name, values] : model.state.reals) h5::write_vector(state.id(), name, values);
-  for (const auto& [name, values] : model.state.integers) h5::write_vector(state.id(), name, values);
+  for (const auto& [name, values] : model.state.integers)
+    h5::write_vector(state.id(), name, values);
   state.close(path);
   params.close(path);
   file.close();
@@ -46,7 +47,8 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
 
 std::string required_string(hid_t root, const char* name, const std::string& path) {
   auto value = h5::read_string_attribute(root, name);
-  if (!value) throw DataError(fmt::format("{}: not an hpcad model file (no '{}' attribute)", path, name));
+  if (!value)
+    throw DataError(fmt::format("{}: not an hpcad model file (no '{}' attribute)", path, name));
   return *value;
 }
 
@@ -58,12 +60,13 @@ ModelFile read_model_file(std::vector<std::byte>& image, const std::string& path
   ModelFile model;
   const std::string format = required_string(root, "format", path);
   if (format != kModelFormat)
-    throw DataError(fmt::format("{}: not an hpcad model file (format is \"{}\", expected \"{}\")", path,
-                                format, kModelFormat));
+    throw DataError(fmt::format("{}: not an hpcad model file (format is \"{}\", expected \"{}\")",
+                                path, format, kModelFormat));
   const auto version = h5::read_int_attribute(root, "format_version");
   if (!version || *version != kModelFormatVersion)
-    throw DataError(fmt::format("{}: model format version {} is not supported (this hpcad reads version {})",
-                                path, version ? fmt::format("{}", *version) : "missing", kModelFormatVersion));
+    throw DataError(
+        fmt::format("{}: model format version {} is not supported (this hpcad reads version {})",
+                    path, version ? fmt::format("{}", *version) : "missing", kModelFormatVersion));
   model.detector = required_string(root, "detector", path);
   const DetectorInfo& info = [&]() -> const DetectorInfo& {
     try {
@@ -78,7 +81,8 @@ ModelFile read_model_file(std::vector<std::byte>& image, const std::string& path
   model.n_features = *n_features;
   if (auto names = h5::read_strings_attribute(root, "feature_names")) {
     if (static_cast<Index>(names->size()) != model.n_features)
-      throw DataError(fmt::format("{}: {} feature names for {} features", path, names->size(), model.n_features));
+      throw DataError(fmt::format("{}: {} feature names for {} features", path, names->size(),
+                                  model.n_features));
     model.feature_names = *names;
   }
   model.input_path = h5::read_string_attribute(root, "input_path").value_or("");
@@ -89,7 +93,8 @@ ModelFile read_model_file(std::vector<std::byte>& image, const std::string& path
 
   if (!h5::exists(root, "params") || !h5::exists(root, "state"))
     throw DataError(fmt::format("{}: model file lacks the /params or /state group", path));
-  h5::Handle params = h5::own(H5Gopen2(root, "params", H5P_DEFAULT), H5Gclose, "H5Gopen2", path + ": /params");
+  h5::Handle params =
+      h5::own(H5Gopen2(root, "params", H5P_DEFAULT), H5Gclose, "H5Gopen2", path + ": /params");
   model.params = ParamSet(info.params);
   for (const ParamSpec& spec : info.params) {
     ParamValue value;
@@ -107,22 +112,26 @@ ModelFile read_model_file(std::vector<std::byte>& image, const std::string& path
       value = *v;
     }
     if (const std::string problem = spec.check(value); !problem.empty())
-      throw DataError(fmt::format("{}: /params {} = {}: {}", path, spec.name, to_string(value), problem));
+      throw DataError(
+          fmt::format("{}: /params {} = {}: {}", path, spec.name, to_string(value), problem));
     model.params.set(spec.name, value);
   }
 
-  h5::Handle state = h5::own(H5Gopen2(root, "state", H5P_DEFAULT), H5Gclose, "H5Gopen2", path + ": /state");
+  h5::Handle state =
+      h5::own(H5Gopen2(root, "state", H5P_DEFAULT), H5Gclose, "H5Gopen2", path + ": /state");
   std::vector<std::string> names;
   h5::check(H5Literate(state.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names),
             "H5Literate", path + ": /state");
   for (const std::string& name : names) {
-    h5::Handle dataset = h5::own(H5Dopen2(state.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2",
-                                 path + ": /state/" + name);
-    h5::Handle type = h5::own(H5Dget_type(dataset.id()), H5Tclose, "H5Dget_type", path + ": /state/" + name);
+    h5::Handle dataset = h5::own(H5Dopen2(state.id(), name.c_str(), H5P_DEFAULT), H5Dclose,
+                                 "H5Dopen2", path + ": /state/" + name);
+    h5::Handle type =
+        h5::own(H5Dget_type(dataset.id()), H5Tclose, "H5Dget_type", path + ": /state/" + name);
     if (H5Tget_class(type.id()) == H5T_FLOAT)
       model.state.reals[name] = h5::read_vector<double>(state.id(), name, path + ": /state");
     else
-      model.state.integers[name] = h5::read_vector<std::int64_t>(state.id(), name, path + ": /state");
+      model.state.integers[name] =
+          h5::read_vector<std::int64_t>(state.id(), name, path + ": /state");
   }
   return model;
 }

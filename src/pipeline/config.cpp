@@ -1,12 +1,12 @@
 #include "hpcad/pipeline/config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <set>
-#include <toml++/toml.h>
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/detector.hpp"
@@ -43,7 +43,8 @@ const std::vector<std::pair<std::string, std::vector<KeySpec>>>& fixed_sections(
         {"skip_bad_rows", Kind::kBool, "false"}}},
       {"threshold",
        {{"contamination", Kind::kReal, "0.01", 0, 0.5},
-        {"score", Kind::kReal, "", -std::numeric_limits<double>::max(), std::numeric_limits<double>::max()}}},
+        {"score", Kind::kReal, "", -std::numeric_limits<double>::max(),
+         std::numeric_limits<double>::max()}}},
       {"output",
        {{"path", Kind::kString, "\"hpcad-out/scores.h5\"", 0, 0, {}, true},
         {"model", Kind::kString, "\"hpcad-out/model.h5\"", 0, 0, {}, true},
@@ -55,9 +56,7 @@ const std::vector<std::pair<std::string, std::vector<KeySpec>>>& fixed_sections(
   return sections;
 }
 
-std::string default_toml(const ParamSpec& spec) {
-  return to_string(spec.default_value);
-}
+std::string default_toml(const ParamSpec& spec) { return to_string(spec.default_value); }
 
 KeySpec key_spec(const ParamSpec& spec) {
   const Kind kind = spec.kind == ParamKind::kInteger ? Kind::kInteger
@@ -100,11 +99,16 @@ std::string suggestion(const std::string& name, const std::vector<std::string>& 
 
 const char* kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kInteger: return "an integer";
-    case Kind::kReal: return "a number";
-    case Kind::kString: return "a string";
-    case Kind::kBool: return "a boolean (true or false)";
-    case Kind::kStringList: return "an array of strings";
+    case Kind::kInteger:
+      return "an integer";
+    case Kind::kReal:
+      return "a number";
+    case Kind::kString:
+      return "a string";
+    case Kind::kBool:
+      return "a boolean (true or false)";
+    case Kind::kStringList:
+      return "an array of strings";
   }
   return "";
 }
@@ -116,7 +120,8 @@ class Locator {
       : file_(std::move(file)), overridden_(std::move(overridden)) {}
   std::string at(const std::string& dotted, const toml::node* node) const {
     if (overridden_.count(dotted)) return fmt::format("--set {}", dotted);
-    if (node && node->source().begin.line > 0) return fmt::format("{}:{}", file_, node->source().begin.line);
+    if (node && node->source().begin.line > 0)
+      return fmt::format("{}:{}", file_, node->source().begin.line);
     return file_;
   }
   bool from_override(const std::string& dotted) const { return overridden_.count(dotted) > 0; }
@@ -135,19 +140,23 @@ struct Value {
 void check_value(const KeySpec& spec, const Value& value, const Locator& where) {
   const toml::node& node = *value.node;
   auto fail = [&](const std::string& why) {
-    throw ConfigError(fmt::format("{}: {} {}", where.at(value.dotted, value.node), value.dotted, why));
+    throw ConfigError(
+        fmt::format("{}: {} {}", where.at(value.dotted, value.node), value.dotted, why));
   };
   switch (spec.kind) {
     case Kind::kInteger: {
       if (!node.is_integer()) fail(fmt::format("must be {}", kind_name(spec.kind)));
       const double v = static_cast<double>(node.as_integer()->get());
-      if (v < spec.min) fail(fmt::format("= {}: must be at least {}", node.as_integer()->get(), spec.min));
-      if (v > spec.max) fail(fmt::format("= {}: must be at most {}", node.as_integer()->get(), spec.max));
+      if (v < spec.min)
+        fail(fmt::format("= {}: must be at least {}", node.as_integer()->get(), spec.min));
+      if (v > spec.max)
+        fail(fmt::format("= {}: must be at most {}", node.as_integer()->get(), spec.max));
       return;
     }
     case Kind::kReal: {
       if (!node.is_number()) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      const double v = node.is_integer() ? static_cast<double>(node.as_integer()->get()) : node.as_floating_point()->get();
+      const double v = node.is_integer() ? static_cast<double>(node.as_integer()->get())
+                                         : node.as_floating_point()->get();
       if (!(v >= spec.min && v <= spec.max) || !std::isfinite(v))
         fail(fmt::format("= {}: must be in [{}, {}]", v, spec.min, spec.max));
       return;
@@ -155,7 +164,8 @@ void check_value(const KeySpec& spec, const Value& value, const Locator& where) 
     case Kind::kString: {
       if (!node.is_string()) fail(fmt::format("must be {}", kind_name(spec.kind)));
       const std::string& v = node.as_string()->get();
-      if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end())
+      if (!spec.choices.empty() &&
+          std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end())
         fail(fmt::format("= \"{}\": must be one of \"{}\"", v, fmt::join(spec.choices, "\", \"")));
       return;
     }
@@ -174,20 +184,24 @@ void check_value(const KeySpec& spec, const Value& value, const Locator& where) 
 
 /// A string value given on the command line, with optional surrounding double quotes.
 std::string unquote(const std::string& text) {
-  return text.size() >= 2 && text.front() == '"' && text.back() == '"' ? text.substr(1, text.size() - 2) : text;
+  return text.size() >= 2 && text.front() == '"' && text.back() == '"'
+             ? text.substr(1, text.size() - 2)
+             : text;
 }
 
 /// Parses `--set section.key=value` into the table, typed like the key's spec.
-void apply_override(toml::table& root, const std::string& assignment, std::set<std::string>& overridden,
-                    const std::string& detector_type) {
+void apply_override(toml::table& root, const std::string& assignment,
+                    std::set<std::string>& overridden, const std::string& detector_type) {
   const auto equals = assignment.find('=');
   if (equals == std::string::npos)
-    throw ConfigError(fmt::format("--set {}: expected KEY=VALUE, e.g. detector.n_trees=200", assignment));
+    throw ConfigError(
+        fmt::format("--set {}: expected KEY=VALUE, e.g. detector.n_trees=200", assignment));
   const std::string dotted = assignment.substr(0, equals);
   const std::string text = assignment.substr(equals + 1);
   const auto dot = dotted.find('.');
   if (dot == std::string::npos || dotted.find('.', dot + 1) != std::string::npos)
-    throw ConfigError(fmt::format("--set {}: the key must be section.key, e.g. input.path", dotted));
+    throw ConfigError(
+        fmt::format("--set {}: the key must be section.key, e.g. input.path", dotted));
   const std::string section = dotted.substr(0, dot);
   const std::string key = dotted.substr(dot + 1);
   std::vector<KeySpec> keys;
@@ -198,14 +212,16 @@ void apply_override(toml::table& root, const std::string& assignment, std::set<s
   }
   if (section == "detector") keys = detector_keys(detector_type);
   if (keys.empty())
-    throw ConfigError(fmt::format("--set {}: unknown section '{}'; {}valid sections: {}", dotted, section,
-                                  suggestion(section, sections), fmt::join(sections, ", ")));
-  const auto spec = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.name == key; });
+    throw ConfigError(fmt::format("--set {}: unknown section '{}'; {}valid sections: {}", dotted,
+                                  section, suggestion(section, sections),
+                                  fmt::join(sections, ", ")));
+  const auto spec =
+      std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.name == key; });
   if (spec == keys.end()) {
     std::vector<std::string> names;
     for (const auto& k : keys) names.push_back(k.name);
-    throw ConfigError(fmt::format("--set {}: unknown key '{}'; {}valid keys in [{}]: {}", dotted, key,
-                                  suggestion(key, names), section, fmt::join(names, ", ")));
+    throw ConfigError(fmt::format("--set {}: unknown key '{}'; {}valid keys in [{}]: {}", dotted,
+                                  key, suggestion(key, names), section, fmt::join(names, ", ")));
   }
   toml::table* table = root[section].as_table();
   if (!table) {
@@ -221,7 +237,8 @@ void apply_override(toml::table& root, const std::string& assignment, std::set<s
     toml::table parsed = toml::parse("v = " + text);
     table->insert_or_assign(key, *parsed.get("v"));
   } catch (const toml::parse_error&) {
-    throw ConfigError(fmt::format("--set {}: \"{}\" is not {}", dotted, text, kind_name(spec->kind)));
+    throw ConfigError(
+        fmt::format("--set {}: \"{}\" is not {}", dotted, text, kind_name(spec->kind)));
   }
 }
 
@@ -244,12 +261,14 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [section, specs] : fixed_sections())
     for (const auto& spec : specs) keys.emplace_back(section + "." + spec.name, spec.default_toml);
-  for (const auto& spec : detector_keys("iforest")) keys.emplace_back("detector." + spec.name, spec.default_toml);
+  for (const auto& spec : detector_keys("iforest"))
+    keys.emplace_back("detector." + spec.name, spec.default_toml);
   return keys;
 }
 
 Config parse_config(const std::string& text, const std::string& source_path,
-                    const std::vector<std::string>& overrides, const std::string& working_directory) {
+                    const std::vector<std::string>& overrides,
+                    const std::string& working_directory) {
   Config config;
   config.source_path = source_path;
   config.text = text;
@@ -264,7 +283,8 @@ Config parse_config(const std::string& text, const std::string& source_path,
   // The detector type decides which [detector] keys exist, so settle it first.
   std::string detector_type = "iforest";
   for (const auto& o : overrides)
-    if (o.rfind("detector.type=", 0) == 0) detector_type = unquote(o.substr(std::string("detector.type=").size()));
+    if (o.rfind("detector.type=", 0) == 0)
+      detector_type = unquote(o.substr(std::string("detector.type=").size()));
   if (detector_type == "iforest")
     if (const auto* type = root["detector"]["type"].as_string()) detector_type = type->get();
   try {
@@ -282,11 +302,12 @@ Config parse_config(const std::string& text, const std::string& source_path,
   for (const auto& s : sections) section_names.push_back(s.first);
   for (const auto& [name, node] : root) {
     const std::string section(name.str());
-    const auto found = std::find_if(sections.begin(), sections.end(), [&](const auto& s) { return s.first == section; });
+    const auto found = std::find_if(sections.begin(), sections.end(),
+                                    [&](const auto& s) { return s.first == section; });
     if (found == sections.end() || !node.is_table())
-      throw ConfigError(fmt::format("{}: '{}' is not a valid section; {}valid sections: [{}]", where.at(section, &node),
-                                    section, suggestion(section, section_names),
-                                    fmt::join(section_names, "], [")));
+      throw ConfigError(fmt::format(
+          "{}: '{}' is not a valid section; {}valid sections: [{}]", where.at(section, &node),
+          section, suggestion(section, section_names), fmt::join(section_names, "], [")));
     std::vector<std::string> key_names;
     for (const auto& spec : found->second) key_names.push_back(spec.name);
     for (const auto& [key_name, value] : *node.as_table()) {
@@ -295,8 +316,9 @@ Config parse_config(const std::string& text, const std::string& source_path,
                                      [&](const KeySpec& k) { return k.name == key; });
       const std::string dotted = section + "." + key;
       if (spec == found->second.end())
-        throw ConfigError(fmt::format("{}: unknown key '{}'; {}valid keys in [{}]: {}", where.at(dotted, &value),
-                                      dotted, suggestion(key, key_names), section, fmt::join(key_names, ", ")));
+        throw ConfigError(fmt::format("{}: unknown key '{}'; {}valid keys in [{}]: {}",
+                                      where.at(dotted, &value), dotted, suggestion(key, key_names),
+                                      section, fmt::join(key_names, ", ")));
       check_value(*spec, Value{&value, dotted}, where);
     }
   }
@@ -307,13 +329,16 @@ Config parse_config(const std::string& text, const std::string& source_path,
   auto get = [&](const std::string& section, const std::string& key) -> const toml::node* {
     return root[section][key].node();
   };
-  auto get_string = [&](const std::string& section, const std::string& key, const std::string& fallback) {
+  auto get_string = [&](const std::string& section, const std::string& key,
+                        const std::string& fallback) {
     const toml::node* node = get(section, key);
     return node ? node->as_string()->get() : fallback;
   };
-  auto get_path = [&](const std::string& section, const std::string& key, const std::string& fallback) {
+  auto get_path = [&](const std::string& section, const std::string& key,
+                      const std::string& fallback) {
     const std::string dotted = section + "." + key;
-    return resolve_path(get_string(section, key, fallback), where.from_override(dotted) ? working_directory : file_dir);
+    return resolve_path(get_string(section, key, fallback),
+                        where.from_override(dotted) ? working_directory : file_dir);
   };
   auto get_int = [&](const std::string& section, const std::string& key, Index fallback) {
     const toml::node* node = get(section, key);
@@ -322,12 +347,14 @@ Config parse_config(const std::string& text, const std::string& source_path,
   auto get_real = [&](const std::string& section, const std::string& key) -> std::optional<double> {
     const toml::node* node = get(section, key);
     if (!node) return std::nullopt;
-    return node->is_integer() ? static_cast<double>(node->as_integer()->get()) : node->as_floating_point()->get();
+    return node->is_integer() ? static_cast<double>(node->as_integer()->get())
+                              : node->as_floating_point()->get();
   };
 
   InputSpec& in = config.input;
   if (!get("input", "path"))
-    throw ConfigError(fmt::format("{}: missing required key input.path (the data file to score)", source_path));
+    throw ConfigError(
+        fmt::format("{}: missing required key input.path (the data file to score)", source_path));
   in.path = get_path("input", "path", "");
   in.format = get_string("input", "format", in.format);
   in.dataset = get_string("input", "dataset", in.dataset);
@@ -341,27 +368,33 @@ Config parse_config(const std::string& text, const std::string& source_path,
   if (in.csv_delimiter.size() != 1)
     throw ConfigError(fmt::format("{}: input.csv_delimiter must be a single character",
                                   where.at("input.csv_delimiter", get("input", "csv_delimiter"))));
-  if (const toml::node* skip = get("input", "skip_bad_rows")) in.skip_bad_rows = skip->as_boolean()->get();
+  if (const toml::node* skip = get("input", "skip_bad_rows"))
+    in.skip_bad_rows = skip->as_boolean()->get();
 
   config.detector_type = detector_type;
   config.detector_params = ParamSet(find_detector(detector_type).params);
   for (const ParamSpec& spec : find_detector(detector_type).params) {
     const toml::node* node = get("detector", spec.name);
     if (!node) continue;
-    if (spec.kind == ParamKind::kInteger) config.detector_params.set(spec.name, node->as_integer()->get());
-    else if (spec.kind == ParamKind::kReal) config.detector_params.set(spec.name, *get_real("detector", spec.name));
-    else config.detector_params.set(spec.name, node->as_string()->get());
+    if (spec.kind == ParamKind::kInteger)
+      config.detector_params.set(spec.name, node->as_integer()->get());
+    else if (spec.kind == ParamKind::kReal)
+      config.detector_params.set(spec.name, *get_real("detector", spec.name));
+    else
+      config.detector_params.set(spec.name, node->as_string()->get());
   }
 
   config.contamination = get_real("threshold", "contamination");
   config.score_threshold = get_real("threshold", "score");
   if (config.contamination && config.score_threshold)
-    throw ConfigError(fmt::format("{}: set either threshold.contamination or threshold.score, not both",
-                                  where.at("threshold.score", get("threshold", "score"))));
+    throw ConfigError(
+        fmt::format("{}: set either threshold.contamination or threshold.score, not both",
+                    where.at("threshold.score", get("threshold", "score"))));
   if (config.contamination && *config.contamination <= 0)
-    throw ConfigError(fmt::format("{}: threshold.contamination = {}: must be in (0, 0.5]",
-                                  where.at("threshold.contamination", get("threshold", "contamination")),
-                                  *config.contamination));
+    throw ConfigError(
+        fmt::format("{}: threshold.contamination = {}: must be in (0, 0.5]",
+                    where.at("threshold.contamination", get("threshold", "contamination")),
+                    *config.contamination));
   if (!config.contamination && !config.score_threshold) config.contamination = 0.01;
 
   config.output_path = get_path("output", "path", "hpcad-out/scores.h5");

@@ -40,22 +40,28 @@ std::string utc_now() {
 
 const char* command_name(JobKind kind) {
   switch (kind) {
-    case JobKind::kRun: return "run";
-    case JobKind::kTrain: return "train";
-    case JobKind::kScore: return "score";
+    case JobKind::kRun:
+      return "run";
+    case JobKind::kTrain:
+      return "train";
+    case JobKind::kScore:
+      return "score";
   }
   return "";
 }
 
 /// Runs a guarded phase and records its wall time on this rank.
-void timed_phase(Comm& comm, PhaseTimer& timer, const std::string& phase, const std::function<void()>& body) {
+void timed_phase(Comm& comm, PhaseTimer& timer, const std::string& phase,
+                 const std::function<void()>& body) {
   const auto start = Clock::now();
   guarded_phase(comm, phase, body);
   timer.add(phase, std::chrono::duration<double>(Clock::now() - start).count());
 }
 
 LogLevel parse_level(const std::string& level) {
-  return level == "quiet" ? LogLevel::kQuiet : level == "debug" ? LogLevel::kDebug : LogLevel::kInfo;
+  return level == "quiet"   ? LogLevel::kQuiet
+         : level == "debug" ? LogLevel::kDebug
+                            : LogLevel::kInfo;
 }
 
 /// Temporary outputs of this job: removed on failure, renamed together on success, so a
@@ -67,7 +73,9 @@ class PendingOutputs {
     if (owner_)
       for (const auto& [temporary, final_path] : files_) discard_output(temporary);
   }
-  void add(std::string temporary, std::string final_path) { files_.emplace_back(std::move(temporary), std::move(final_path)); }
+  void add(std::string temporary, std::string final_path) {
+    files_.emplace_back(std::move(temporary), std::move(final_path));
+  }
   void commit() {
     if (owner_)
       for (const auto& [temporary, final_path] : files_) commit_output(temporary, final_path);
@@ -119,15 +127,16 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   timed_phase(comm, timer, "config", [&] {
     config = parse_config(text, request.config_path, request.overrides, request.working_directory);
     if (request.kind == JobKind::kTrain && config.model_path.empty())
-      throw ConfigError(fmt::format("{}: output.model is empty; hpcad train needs a model file to write",
-                                    request.config_path));
+      throw ConfigError(
+          fmt::format("{}: output.model is empty; hpcad train needs a model file to write",
+                      request.config_path));
   });
   const Log log(comm.rank(), comm.size(), parse_level(config.log_level));
   const bool writes_scores = request.kind != JobKind::kTrain;
   const bool writes_model = request.kind != JobKind::kScore && !config.model_path.empty();
   const bool writes_report = request.kind != JobKind::kTrain && !config.report_path.empty();
-  log.info("{} on {} rank{}: input {}", command_name(request.kind), comm.size(), comm.size() > 1 ? "s" : "",
-           config.input.path);
+  log.info("{} on {} rank{}: input {}", command_name(request.kind), comm.size(),
+           comm.size() > 1 ? "s" : "", config.input.path);
 
   // Fail fast, before any expensive work, on outputs that cannot be written.
   timed_phase(comm, timer, "prepare", [&] {
@@ -160,10 +169,11 @@ std::string run_job(Comm& comm, const JobRequest& request) {
       detector = make_detector(model.detector, model.params);
       detector->load_state(model.n_features, model.state);
     });
-    log.info("model {}: {} with {} features (sha256 {})", request.model_path, model.detector, model.n_features,
-             model_sha256.substr(0, 12));
+    log.info("model {}: {} with {} features (sha256 {})", request.model_path, model.detector,
+             model.n_features, model_sha256.substr(0, 12));
   } else {
-    timed_phase(comm, timer, "model", [&] { detector = make_detector(config.detector_type, config.detector_params); });
+    timed_phase(comm, timer, "model",
+                [&] { detector = make_detector(config.detector_type, config.detector_params); });
   }
 
   InputStats input_stats;
@@ -173,8 +183,9 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   timer.add("read", std::chrono::duration<double>(Clock::now() - read_start).count());
   const double read_seconds = timer.local().back().second;
   const double megabytes = static_cast<double>(slab.global_rows * slab.n_features()) * 8e-6;
-  log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s ({:.0f} MB/s)", slab.global_rows, slab.n_features(),
-           megabytes, read_seconds, read_seconds > 0 ? megabytes / read_seconds : 0.0);
+  log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s ({:.0f} MB/s)", slab.global_rows,
+           slab.n_features(), megabytes, read_seconds,
+           read_seconds > 0 ? megabytes / read_seconds : 0.0);
   if (input_stats.skipped_rows > 0)
     log.info("skipped {} malformed rows (input.skip_bad_rows = true)", input_stats.skipped_rows);
   if (input_stats.imputed_values > 0)
@@ -183,19 +194,21 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   if (request.kind == JobKind::kScore) {
     timed_phase(comm, timer, "validate", [&] {
       if (slab.n_features() != model.n_features)
-        throw DataError(fmt::format("{}: the model expects {} features but input {} has {}", request.model_path,
-                                    model.n_features, config.input.path, slab.n_features()));
+        throw DataError(fmt::format("{}: the model expects {} features but input {} has {}",
+                                    request.model_path, model.n_features, config.input.path,
+                                    slab.n_features()));
       if (!model.feature_names.empty() && !slab.schema.feature_names.empty() &&
           model.feature_names != slab.schema.feature_names)
-        throw DataError(fmt::format("{}: the model's feature names ({}) differ from the input's ({})",
-                                    request.model_path, fmt::join(model.feature_names, ", "),
-                                    fmt::join(slab.schema.feature_names, ", ")));
+        throw DataError(fmt::format(
+            "{}: the model's feature names ({}) differ from the input's ({})", request.model_path,
+            fmt::join(model.feature_names, ", "), fmt::join(slab.schema.feature_names, ", ")));
     });
   } else {
     const auto fit_start = Clock::now();
     timed_phase(comm, timer, "fit", [&] { detector->fit(comm, slab, log); });
     const double fit_seconds = std::chrono::duration<double>(Clock::now() - fit_start).count();
-    log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", detector->type(), slab.global_rows, fit_seconds,
+    log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", detector->type(), slab.global_rows,
+             fit_seconds,
              fit_seconds > 0 ? static_cast<double>(slab.global_rows) / fit_seconds * 1e-6 : 0.0);
   }
 
@@ -250,30 +263,32 @@ std::string run_job(Comm& comm, const JobRequest& request) {
       auto last_report = Clock::now();
       for (Index begin = 0; begin < slab.n_rows(); begin += block) {
         const Index rows = std::min(block, slab.n_rows() - begin);
-        detector->score(std::span(slab.values).subspan(begin * d, rows * d), std::span(scores).subspan(begin, rows));
+        detector->score(std::span(slab.values).subspan(begin * d, rows * d),
+                        std::span(scores).subspan(begin, rows));
         if (root && Clock::now() - last_report > std::chrono::seconds(5)) {
           const double seconds = std::chrono::duration<double>(Clock::now() - score_start).count();
-          log.info("score: {:.0f}% of rank 0's rows, {:.2f} M rows/s per rank", 100.0 * (begin + rows) / slab.n_rows(),
-                   (begin + rows) / seconds * 1e-6);
+          log.info("score: {:.0f}% of rank 0's rows, {:.2f} M rows/s per rank",
+                   100.0 * (begin + rows) / slab.n_rows(), (begin + rows) / seconds * 1e-6);
           last_report = Clock::now();
         }
       }
     });
     const double score_seconds = std::chrono::duration<double>(Clock::now() - score_start).count();
-    log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", slab.global_rows, score_seconds,
-             score_seconds > 0 ? slab.n_rows() / score_seconds * 1e-6 : 0.0);
+    log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", slab.global_rows,
+             score_seconds, score_seconds > 0 ? slab.n_rows() / score_seconds * 1e-6 : 0.0);
 
     ThresholdResult threshold;
     timed_phase(comm, timer, "threshold", [&] {
-      threshold = config.contamination ? contamination_threshold(comm, scores, *config.contamination)
-                                       : fixed_threshold(comm, scores, *config.score_threshold);
+      threshold = config.contamination
+                      ? contamination_threshold(comm, scores, *config.contamination)
+                      : fixed_threshold(comm, scores, *config.score_threshold);
     });
     report.threshold = threshold.threshold;
     report.contamination = config.contamination;
     report.anomalies = threshold.flagged;
     report.achieved_fraction = threshold.achieved_fraction();
-    log.info("threshold {:.6f}: {} anomalies ({:.4f}% of rows)", threshold.threshold, threshold.flagged,
-             100 * threshold.achieved_fraction());
+    log.info("threshold {:.6f}: {} anomalies ({:.4f}% of rows)", threshold.threshold,
+             threshold.flagged, 100 * threshold.achieved_fraction());
 
     if (slab.has_labels) {
       timed_phase(comm, timer, "evaluate", [&] {
@@ -298,15 +313,18 @@ std::string run_job(Comm& comm, const JobRequest& request) {
     timed_phase(comm, timer, "write", [&] {
       write_score_file(comm, temporary, slab.global_begin, slab.global_rows, scores, info);
     });
-    summary = fmt::format("{} rows, {} anomalies ({:.3f}%), threshold {:.6g}", slab.global_rows, threshold.flagged,
-                          100 * threshold.achieved_fraction(), threshold.threshold);
+    summary =
+        fmt::format("{} rows, {} anomalies ({:.3f}%), threshold {:.6g}", slab.global_rows,
+                    threshold.flagged, 100 * threshold.achieved_fraction(), threshold.threshold);
     if (report.metrics)
-      summary += fmt::format("; ROC-AUC {:.4f}, PR-AUC {:.4f}, precision {:.4f}, recall {:.4f}, F1 {:.4f}",
-                             report.metrics->roc_auc, report.metrics->pr_auc, report.metrics->precision,
-                             report.metrics->recall, report.metrics->f1);
+      summary +=
+          fmt::format("; ROC-AUC {:.4f}, PR-AUC {:.4f}, precision {:.4f}, recall {:.4f}, F1 {:.4f}",
+                      report.metrics->roc_auc, report.metrics->pr_auc, report.metrics->precision,
+                      report.metrics->recall, report.metrics->f1);
     summary += fmt::format("\nscores: {}", config.output_path);
   } else {
-    summary = fmt::format("trained {} on {} rows x {} features", detector->type(), slab.global_rows, slab.n_features());
+    summary = fmt::format("trained {} on {} rows x {} features", detector->type(), slab.global_rows,
+                          slab.n_features());
   }
   if (writes_model) summary += fmt::format("\nmodel: {}", config.model_path);
 
@@ -340,12 +358,15 @@ void inspect_file(const std::string& path, std::ostream& out) {
     for (const auto& [name, value] : model.params.values())
       out << fmt::format("    {:<14}{}\n", name, to_string(value));
     out << fmt::format("  features        {}{}\n", model.n_features,
-                       model.feature_names.empty() ? "" : fmt::format(" ({})", fmt::join(model.feature_names, ", ")));
+                       model.feature_names.empty()
+                           ? ""
+                           : fmt::format(" ({})", fmt::join(model.feature_names, ", ")));
     for (const auto& [name, values] : model.state.integers)
       out << fmt::format("  state {:<24}{} int64\n", name, values.size());
     for (const auto& [name, values] : model.state.reals)
       out << fmt::format("  state {:<24}{} float64\n", name, values.size());
-    out << fmt::format("  trained on      {} ({} rows, {} ranks)\n", model.input_path, model.training_rows, model.ranks);
+    out << fmt::format("  trained on      {} ({} rows, {} ranks)\n", model.input_path,
+                       model.training_rows, model.ranks);
     out << fmt::format("  created         {}\n", model.created);
     out << fmt::format("  config sha256   {}\n", model.config_sha256);
     return;
@@ -355,14 +376,16 @@ void inspect_file(const std::string& path, std::ostream& out) {
     for (const char* key : {"rows", "anomalies"})
       out << fmt::format("  {:<18}{}\n", key, h5::read_int_attribute(root, key).value_or(-1));
     for (const char* key : {"threshold", "contamination", "achieved_fraction"})
-      out << fmt::format("  {:<18}{}\n", key, h5::read_real_attribute(root, key).value_or(std::nan("")));
+      out << fmt::format("  {:<18}{}\n", key,
+                         h5::read_real_attribute(root, key).value_or(std::nan("")));
     for (const char* key : {"detector", "input_path", "model_sha256", "hpcad_version", "created"})
       out << fmt::format("  {:<18}{}\n", key, h5::read_string_attribute(root, key).value_or(""));
     out << fmt::format("  {:<18}{}\n", "ranks", h5::read_int_attribute(root, "ranks").value_or(-1));
     return;
   }
-  throw DataError(fmt::format("{}: neither an hpcad model nor an hpcad scores file (format attribute \"{}\")", path,
-                              format));
+  throw DataError(
+      fmt::format("{}: neither an hpcad model nor an hpcad scores file (format attribute \"{}\")",
+                  path, format));
 }
 
 }  // namespace hpcad

@@ -38,21 +38,35 @@ std::string quote(const std::string& text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out += c;
     }
   }
   return out + "\"";
 }
 
 /// JSON has no NaN/Inf: those become null. Shortest round-trip representation otherwise.
-std::string number(double value) { return std::isfinite(value) ? fmt::format("{}", value) : "null"; }
+std::string number(double value) {
+  return std::isfinite(value) ? fmt::format("{}", value) : "null";
+}
 
 }  // namespace
 
@@ -69,7 +83,8 @@ std::string to_json(const JobReport& r) {
   json += fmt::format("  \"features\": {},\n", r.features);
   json += fmt::format("  \"anomalies\": {},\n", r.anomalies);
   json += fmt::format("  \"threshold\": {},\n", number(r.threshold));
-  json += fmt::format("  \"contamination\": {},\n", r.contamination ? number(*r.contamination) : "null");
+  json += fmt::format("  \"contamination\": {},\n",
+                      r.contamination ? number(*r.contamination) : "null");
   json += fmt::format("  \"achieved_fraction\": {},\n", number(r.achieved_fraction));
   json += fmt::format("  \"skipped_rows\": {},\n", r.skipped_rows);
   json += fmt::format("  \"imputed_values\": {},\n", r.imputed_values);
@@ -79,17 +94,18 @@ std::string to_json(const JobReport& r) {
   json += "  \"phases\": {";
   for (std::size_t i = 0; i < r.phases.size(); ++i) {
     const auto& p = r.phases[i];
-    json += fmt::format("{}\n    {}: {{\"min\": {}, \"mean\": {}, \"max\": {}}}", i ? "," : "", quote(p.phase),
-                        number(p.min), number(p.mean), number(p.max));
+    json += fmt::format("{}\n    {}: {{\"min\": {}, \"mean\": {}, \"max\": {}}}", i ? "," : "",
+                        quote(p.phase), number(p.min), number(p.mean), number(p.max));
   }
   json += r.phases.empty() ? "},\n" : "\n  },\n";
   if (r.metrics) {
     const BinaryMetrics& m = *r.metrics;
     json += fmt::format(
         "  \"metrics\": {{\"positives\": {}, \"negatives\": {}, \"roc_auc\": {}, \"pr_auc\": {}, "
-        "\"precision\": {}, \"recall\": {}, \"f1\": {}, \"true_positives\": {}, \"false_positives\": {}}}\n",
-        m.positives, m.negatives, number(m.roc_auc), number(m.pr_auc), number(m.precision), number(m.recall),
-        number(m.f1), m.true_positives, m.false_positives);
+        "\"precision\": {}, \"recall\": {}, \"f1\": {}, \"true_positives\": {}, "
+        "\"false_positives\": {}}}\n",
+        m.positives, m.negatives, number(m.roc_auc), number(m.pr_auc), number(m.precision),
+        number(m.recall), number(m.f1), m.true_positives, m.false_positives);
   } else {
     json += "  \"metrics\": null\n";
   }

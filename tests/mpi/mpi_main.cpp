@@ -15,9 +15,9 @@ class FailureCollector : public testing::EmptyTestEventListener {
  public:
   void OnTestPartResult(const testing::TestPartResult& result) override {
     if (result.failed())
-      failures_ += std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + " at " +
-                   (result.file_name() ? result.file_name() : "?") + ":" + std::to_string(result.line_number()) +
-                   "\n" + result.summary() + "\n";
+      failures_ += std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                   " at " + (result.file_name() ? result.file_name() : "?") + ":" +
+                   std::to_string(result.line_number()) + "\n" + result.summary() + "\n";
   }
   const std::string& failures() const { return failures_; }
 
@@ -52,14 +52,17 @@ int main(int argc, char** argv) {
     total += lengths[r];
   }
   std::string all(static_cast<std::size_t>(total), '\0');
-  MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), displs.data(), MPI_CHAR, 0, MPI_COMM_WORLD);
+  MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), displs.data(), MPI_CHAR, 0,
+              MPI_COMM_WORLD);
   int any_failed = 0;
   MPI_Allreduce(&local_result, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (rank == 0) {
     for (int r = 0; r < size; ++r)
       if (lengths[r] > 0)
-        std::cerr << "==== failures on rank " << r << " of " << size << ":\n" << all.substr(displs[r], lengths[r]);
-    std::cerr << (any_failed ? "MPI tests FAILED" : "MPI tests passed") << " on " << size << " ranks" << std::endl;
+        std::cerr << "==== failures on rank " << r << " of " << size << ":\n"
+                  << all.substr(displs[r], lengths[r]);
+    std::cerr << (any_failed ? "MPI tests FAILED" : "MPI tests passed") << " on " << size
+              << " ranks" << std::endl;
   }
   MPI_Finalize();
   return any_failed ? 1 : 0;

@@ -75,10 +75,12 @@ TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
   reference.fit(serial, whole, kQuiet);
   EXPECT_EQ(distributed.save_state(), reference.save_state());
 
-  std::vector<double> local(static_cast<std::size_t>(slab.n_rows())), all(static_cast<std::size_t>(rows));
+  std::vector<double> local(static_cast<std::size_t>(slab.n_rows())),
+      all(static_cast<std::size_t>(rows));
   distributed.score(slab.values, local);
   reference.score(whole.values, all);
-  for (Index i = 0; i < slab.n_rows(); ++i) ASSERT_EQ(local[i], all[slab.global_begin + i]) << "row " << i;
+  for (Index i = 0; i < slab.n_rows(); ++i)
+    ASSERT_EQ(local[i], all[slab.global_begin + i]) << "row " << i;
 
   // Threshold and metrics across ranks equal the single-process results exactly.
   for (double c : {0.01, 0.05, 0.3}) {
@@ -89,7 +91,8 @@ TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
   }
   std::vector<double> labels_all(static_cast<std::size_t>(rows)), labels_local;
   for (Index i = 0; i < rows; ++i) labels_all[i] = (i * 7919) % 13 == 0 ? 1 : 0;
-  labels_local.assign(labels_all.begin() + slab.global_begin, labels_all.begin() + slab.global_begin + slab.n_rows());
+  labels_local.assign(labels_all.begin() + slab.global_begin,
+                      labels_all.begin() + slab.global_begin + slab.n_rows());
   const BinaryMetrics m = evaluate_scores(comm, local, labels_local, 0.5);
   const BinaryMetrics mref = evaluate_scores(serial, all, labels_all, 0.5);
   EXPECT_EQ(m.roc_auc, mref.roc_auc);
@@ -100,8 +103,10 @@ TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
 
 // 2 and 3 rows: with 3-4 ranks some ranks hold no rows.
 INSTANTIATE_TEST_SUITE_P(Shapes, Distributed,
-                         testing::Values(std::make_tuple(Index{2000}, false), std::make_tuple(Index{2000}, true),
-                                         std::make_tuple(Index{257}, false), std::make_tuple(Index{3}, false),
+                         testing::Values(std::make_tuple(Index{2000}, false),
+                                         std::make_tuple(Index{2000}, true),
+                                         std::make_tuple(Index{257}, false),
+                                         std::make_tuple(Index{3}, false),
                                          std::make_tuple(Index{2}, false)));
 
 TEST(GuardedPhase, OneRankFailingEndsThePhaseOnEveryRank) {
@@ -120,7 +125,8 @@ TEST(GuardedPhase, OneRankFailingEndsThePhaseOnEveryRank) {
   }
   // Every rank fails: the lowest rank's message wins, the count says how many failed.
   try {
-    guarded_phase(comm, "fit", [&] { throw IoError("failure on rank " + std::to_string(comm.rank())); });
+    guarded_phase(comm, "fit",
+                  [&] { throw IoError("failure on rank " + std::to_string(comm.rank())); });
     ADD_FAILURE() << "no error raised";
   } catch (const PeerError& e) {
     EXPECT_EQ(e.failed_rank(), 0);
@@ -133,7 +139,8 @@ TEST(GuardedPhase, OneRankFailingEndsThePhaseOnEveryRank) {
 std::string shared_temp(MpiComm& comm, const char* name) {
   std::string path;
   if (comm.rank() == 0)
-    path = (std::filesystem::temp_directory_path() / (std::string("hpcad-mpi-") + std::to_string(::getpid()) + name))
+    path = (std::filesystem::temp_directory_path() /
+            (std::string("hpcad-mpi-") + std::to_string(::getpid()) + name))
                .string();
   return comm.broadcast_string(path, 0);
 }
@@ -197,7 +204,8 @@ TEST(Hdf5Reader, NonFiniteValueIsReportedWithItsGlobalRowOnEveryRank) {
     read_input(comm, spec);
     ADD_FAILURE() << "NaN accepted";
   } catch (const PeerError& e) {
-    EXPECT_NE(std::string(e.what()).find("row 7, column 1: value is nan"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("row 7, column 1: value is nan"), std::string::npos)
+        << e.what();
     EXPECT_EQ(e.phase(), "validate");
   }
   spec.nan_policy = "impute";

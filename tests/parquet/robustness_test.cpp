@@ -127,7 +127,8 @@ TEST(Robustness, BadDataFilesGiveCleanErrors) {
       continue;
     }
     EXPECT_EQ(o, Outcome::kError) << e.path() << ": " << msg;
-    std::cout << "[bad_data] " << name << ": " << msg.substr(msg.find(name) + name.size() + 2) << "\n";
+    std::cout << "[bad_data] " << name << ": " << msg.substr(msg.find(name) + name.size() + 2)
+              << "\n";
   }
   EXPECT_EQ(n, 8);
 }

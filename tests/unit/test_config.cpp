@@ -36,8 +36,9 @@ void expect_error(const std::string& text, std::vector<std::string> overrides,
     parse(text, overrides);
     ADD_FAILURE() << "no error for:\n" << text;
   } catch (const ConfigError& e) {
-    for (const char* f : fragments) EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
-        << "message: " << e.what() << "\nmissing: " << f;
+    for (const char* f : fragments)
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+          << "message: " << e.what() << "\nmissing: " << f;
   }
 }
 
@@ -54,8 +55,9 @@ TEST(Config, ParsesValuesAndResolvesPathsAgainstTheFile) {
 }
 
 TEST(Config, OverridesAreTypedAndPathsResolveAgainstTheWorkingDirectory) {
-  const Config c = parse(kMinimal, {"detector.n_trees=200", "input.path=other.h5", "threshold.contamination=0.1",
-                                    "input.columns=[\"a\", \"b\"]", "input.skip_bad_rows=true"});
+  const Config c =
+      parse(kMinimal, {"detector.n_trees=200", "input.path=other.h5", "threshold.contamination=0.1",
+                       "input.columns=[\"a\", \"b\"]", "input.skip_bad_rows=true"});
   EXPECT_EQ(c.detector_params.integer("n_trees"), 200);
   EXPECT_EQ(c.input.path, "/home/user/other.h5");
   EXPECT_DOUBLE_EQ(*c.contamination, 0.1);
@@ -74,35 +76,43 @@ TEST(Config, ScoreThresholdInsteadOfContamination) {
 
 TEST(Config, Errors) {
   expect_error("[input\npath = 1", {}, {"job.toml:1:", "invalid TOML"});
-  expect_error("[inputs]\npath = \"x\"\n", {}, {"job.toml:1", "'inputs' is not a valid section", "did you mean 'input'"});
-  expect_error("[input]\npth = \"x.h5\"\n", {}, {"job.toml:2", "unknown key 'input.pth'", "did you mean 'path'",
-                                                  "valid keys in [input]: path, format"});
+  expect_error("[inputs]\npath = \"x\"\n", {},
+               {"job.toml:1", "'inputs' is not a valid section", "did you mean 'input'"});
+  expect_error("[input]\npth = \"x.h5\"\n", {},
+               {"job.toml:2", "unknown key 'input.pth'", "did you mean 'path'",
+                "valid keys in [input]: path, format"});
   expect_error("[input]\npath = \"x.h5\"\n[detector]\nn_trees = \"many\"\n", {},
                {"job.toml:4", "detector.n_trees must be an integer"});
   expect_error("[input]\npath = \"x.h5\"\n[detector]\nsample_size = 1\n", {},
                {"job.toml:4", "detector.sample_size = 1: must be at least 2"});
   expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.9\n", {},
                {"job.toml:4", "threshold.contamination = 0.9: must be in [0, 0.5]"});
-  expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.0\n", {}, {"must be in (0, 0.5]"});
+  expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.0\n", {},
+               {"must be in (0, 0.5]"});
   expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.1\nscore = 0.5\n", {},
                {"not both"});
   expect_error("[input]\nformat = \"hdf5\"\n", {}, {"missing required key input.path"});
-  expect_error("[input]\npath = \"x.h5\"\nformat = \"xls\"\n", {}, {"job.toml:3", "must be one of \"auto\", \"hdf5\""});
+  expect_error("[input]\npath = \"x.h5\"\nformat = \"xls\"\n", {},
+               {"job.toml:3", "must be one of \"auto\", \"hdf5\""});
   expect_error("[input]\npath = \"x.h5\"\n[detector]\ntype = \"magic\"\n", {},
                {"unknown detector type \"magic\"", "valid types: \"iforest\""});
   expect_error("title = \"x\"\n[input]\npath = \"x.h5\"\n", {}, {"'title' is not a valid section"});
   expect_error("[input]\npath = \"x.h5\"\ncsv_delimiter = \"ab\"\n", {}, {"single character"});
-  expect_error("[input]\npath = \"x.h5\"\ncolumns = [1, 2]\n", {}, {"input.columns must be an array of strings"});
+  expect_error("[input]\npath = \"x.h5\"\ncolumns = [1, 2]\n", {},
+               {"input.columns must be an array of strings"});
 }
 
 TEST(Config, OverrideErrors) {
   expect_error(kMinimal, {"detector.n_trees"}, {"--set detector.n_trees", "expected KEY=VALUE"});
   expect_error(kMinimal, {"n_trees=3"}, {"--set n_trees", "section.key"});
-  expect_error(kMinimal, {"detector.n_tree=3"}, {"--set detector.n_tree", "did you mean 'n_trees'"});
-  expect_error(kMinimal, {"detectr.n_trees=3"}, {"unknown section 'detectr'", "did you mean 'detector'"});
+  expect_error(kMinimal, {"detector.n_tree=3"},
+               {"--set detector.n_tree", "did you mean 'n_trees'"});
+  expect_error(kMinimal, {"detectr.n_trees=3"},
+               {"unknown section 'detectr'", "did you mean 'detector'"});
   expect_error(kMinimal, {"detector.n_trees=abc"}, {"--set detector.n_trees", "is not an integer"});
   expect_error(kMinimal, {"detector.n_trees=0"}, {"--set detector.n_trees", "must be at least 1"});
-  expect_error(kMinimal, {"detector.n_trees=1.5"}, {"--set detector.n_trees", "must be an integer"});
+  expect_error(kMinimal, {"detector.n_trees=1.5"},
+               {"--set detector.n_trees", "must be an integer"});
 }
 
 std::string read_file(const std::string& path) {

@@ -63,7 +63,8 @@ TEST(SampleWithoutReplacement, DistinctSortedInRange) {
   for (Index population : {1, 2, 10, 256, 257, 100000}) {
     for (Index count : {Index{1}, population / 2, population}) {
       if (count < 1) continue;
-      RandomStream rng(1, StreamPurpose::kTreeSample, static_cast<std::uint64_t>(population * 31 + count));
+      RandomStream rng(1, StreamPurpose::kTreeSample,
+                       static_cast<std::uint64_t>(population * 31 + count));
       const auto s = sample_without_replacement(population, count, rng);
       ASSERT_EQ(static_cast<Index>(s.size()), count);
       EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));
@@ -82,7 +83,7 @@ TEST(SampleWithoutReplacement, EveryElementEquallyLikely) {
     for (Index i : sample_without_replacement(population, count, rng)) ++hits[i];
   }
   const double expected = static_cast<double>(trials) * count / population;  // 4000
-  for (int h : hits) EXPECT_NEAR(h, expected, 5 * std::sqrt(expected));  // 5 sigma
+  for (int h : hits) EXPECT_NEAR(h, expected, 5 * std::sqrt(expected));      // 5 sigma
 }
 
 }  // namespace

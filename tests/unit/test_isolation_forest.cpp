@@ -39,11 +39,13 @@ TEST(AveragePathLength, MatchesScikitLearn) {
 // Walks the tree and checks the structural contract: children inside the tree and after
 // their parent, thresholds inside the node's value range, leaf value = depth + c(size),
 // and every sample row accounted for exactly once.
-void check_node(const IsolationTree& tree, const std::vector<double>& x, Index d, std::vector<Index> rows,
-                std::int32_t node, int depth, int max_depth, Index* leaf_rows) {
+void check_node(const IsolationTree& tree, const std::vector<double>& x, Index d,
+                std::vector<Index> rows, std::int32_t node, int depth, int max_depth,
+                Index* leaf_rows) {
   ASSERT_LT(node, static_cast<std::int32_t>(tree.feature.size()));
   if (tree.feature[node] < 0) {
-    EXPECT_DOUBLE_EQ(tree.value[node], depth + average_path_length(static_cast<Index>(rows.size())));
+    EXPECT_DOUBLE_EQ(tree.value[node],
+                     depth + average_path_length(static_cast<Index>(rows.size())));
     *leaf_rows += static_cast<Index>(rows.size());
     return;
   }
@@ -116,7 +118,8 @@ TEST(IsolationForest, BlockSizeDoesNotChangeScores) {
   forest.score(slab.values, whole);
   for (Index begin = 0; begin < 1000; begin += 77) {
     const Index rows = std::min<Index>(77, 1000 - begin);
-    forest.score(std::span(slab.values).subspan(begin * 5, rows * 5), std::span(blocked).subspan(begin, rows));
+    forest.score(std::span(slab.values).subspan(begin * 5, rows * 5),
+                 std::span(blocked).subspan(begin, rows));
   }
   EXPECT_EQ(whole, blocked);
 }
@@ -125,7 +128,8 @@ TEST(IsolationForest, SameSeedSameModelDifferentSeedDifferentModel) {
   const RowSlab slab = gaussian_slab(500, 4, 8);
   SerialComm comm;
   const Log quiet(0, 1, LogLevel::kQuiet);
-  IsolationForest a(forest_params(20, 64, 5)), b(forest_params(20, 64, 5)), c(forest_params(20, 64, 6));
+  IsolationForest a(forest_params(20, 64, 5)), b(forest_params(20, 64, 5)),
+      c(forest_params(20, 64, 6));
   a.fit(comm, slab, quiet);
   b.fit(comm, slab, quiet);
   c.fit(comm, slab, quiet);

@@ -1,10 +1,9 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
-#include <functional>
 #include <filesystem>
+#include <functional>
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
@@ -40,7 +39,9 @@ ModelFile fitted_model() {
 }
 
 std::string temp_file(const char* name) {
-  return (std::filesystem::temp_directory_path() / (std::string("hpcad-unit-") + std::to_string(::getpid()) + name)).string();
+  return (std::filesystem::temp_directory_path() /
+          (std::string("hpcad-unit-") + std::to_string(::getpid()) + name))
+      .string();
 }
 
 TEST(ModelFile, RoundTripIsBitExact) {
@@ -84,15 +85,20 @@ void expect_rejected(const std::function<void(hid_t)>& corrupt, const char* frag
 
 TEST(ModelFile, RejectsWrongFormatVersionDetectorAndParams) {
   h5::silence_errors();
-  expect_rejected([](hid_t f) { h5::write_attribute(f, "format", std::string("other")); }, "not an hpcad model");
-  expect_rejected([](hid_t f) { h5::write_attribute(f, "format_version", std::int64_t{99}); }, "version 99");
-  expect_rejected([](hid_t f) { h5::write_attribute(f, "detector", std::string("svm9")); }, "unknown detector");
+  expect_rejected([](hid_t f) { h5::write_attribute(f, "format", std::string("other")); },
+                  "not an hpcad model");
+  expect_rejected([](hid_t f) { h5::write_attribute(f, "format_version", std::int64_t{99}); },
+                  "version 99");
+  expect_rejected([](hid_t f) { h5::write_attribute(f, "detector", std::string("svm9")); },
+                  "unknown detector");
   expect_rejected([](hid_t f) { H5Adelete(f, "n_features"); }, "n_features");
-  expect_rejected([](hid_t f) {
-    const hid_t g = H5Gopen2(f, "params", H5P_DEFAULT);
-    h5::write_attribute(g, "sample_size", std::int64_t{1});
-    H5Gclose(g);
-  }, "sample_size");
+  expect_rejected(
+      [](hid_t f) {
+        const hid_t g = H5Gopen2(f, "params", H5P_DEFAULT);
+        h5::write_attribute(g, "sample_size", std::int64_t{1});
+        H5Gclose(g);
+      },
+      "sample_size");
   expect_rejected([](hid_t f) { H5Ldelete(f, "state", H5P_DEFAULT); }, "/state");
 }
 

@@ -37,7 +37,8 @@ TEST(PartitionGroups, ContiguousAndBalancedByRows) {
 }
 
 TEST(PartitionGroups, CoversEveryGroupOnceForManyShapes) {
-  const std::vector<std::vector<Index>> shapes = {{}, {5}, {8192, 8192, 1000}, {1, 1000, 1, 1000, 1}, {0, 10, 0}};
+  const std::vector<std::vector<Index>> shapes = {
+      {}, {5}, {8192, 8192, 1000}, {1, 1000, 1, 1000, 1}, {0, 10, 0}};
   for (const auto& groups : shapes)
     for (int parts = 1; parts <= 6; ++parts) {
       Index next = 0;

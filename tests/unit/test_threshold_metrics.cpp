@@ -24,7 +24,8 @@ double numpy_quantile(std::vector<double> v, double q) {
 std::vector<double> random_values(Index n, std::uint64_t seed, bool with_ties) {
   RandomStream rng(seed, StreamPurpose::kGenerateRow, 1);
   std::vector<double> v;
-  for (Index i = 0; i < n; ++i) v.push_back(with_ties ? std::floor(rng.uniform() * 5) - 2 : rng.normal() * 1e3);
+  for (Index i = 0; i < n; ++i)
+    v.push_back(with_ties ? std::floor(rng.uniform() * 5) - 2 : rng.normal() * 1e3);
   return v;
 }
 

@@ -30,8 +30,8 @@ struct IsolationTree {
 };
 
 /// Grows one tree on `sample` (row-major, n_features columns) with the given stream.
-IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_features,
-                                  int max_depth, RandomStream& rng);
+IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_features, int max_depth,
+                                  RandomStream& rng);
 
 class IsolationForest final : public Detector {
  public:

@@ -23,6 +23,7 @@ struct GenerateOptions {
 /// normal rows come from a mixture of three unit Gaussians, anomalies (probability
 /// anomaly_fraction) are uniform over a box 3x wider, so the file is identical for any
 /// rank count.
-void generate_dataset(Comm& comm, const GenerateOptions& options, const std::string& job_id, const Log& log);
+void generate_dataset(Comm& comm, const GenerateOptions& options, const std::string& job_id,
+                      const Log& log);
 
 }  // namespace hpcad

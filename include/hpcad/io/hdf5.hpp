@@ -85,7 +85,8 @@ void write_attribute(hid_t object, const std::string& name, std::int64_t value);
 void write_attribute(hid_t object, const std::string& name, double value);
 void write_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values);
 std::optional<std::string> read_string_attribute(hid_t object, const std::string& name);
-std::optional<std::vector<std::string>> read_strings_attribute(hid_t object, const std::string& name);
+std::optional<std::vector<std::string>> read_strings_attribute(hid_t object,
+                                                               const std::string& name);
 std::optional<std::int64_t> read_int_attribute(hid_t object, const std::string& name);
 std::optional<double> read_real_attribute(hid_t object, const std::string& name);
 
@@ -93,12 +94,13 @@ std::optional<double> read_real_attribute(hid_t object, const std::string& name)
 std::vector<Index> dataset_shape(hid_t dataset, const std::string& context);
 
 /// Collective for collective files. Creates a dataset of `rows` x `width` (1-D when width is 0).
-Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows, Index width);
+Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows,
+                      Index width);
 
 /// Collective for collective files. Writes rows [begin, begin + rows) of `dataset` (with
 /// `width` values per row, 0 for 1-D) from `data`; a rank with no rows still takes part.
-void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows, Index width,
-                const void* data);
+void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
+                Index width, const void* data);
 
 /// Writes a whole 1-D dataset from this process (serial files).
 template <typename T>

@@ -19,7 +19,7 @@ struct InputSpec {
   std::string nan_policy = "error";  ///< "error" or "impute" (global column mean)
   Index block_rows = 65536;          ///< rows per read block
   std::string csv_delimiter = ",";
-  bool skip_bad_rows = false;        ///< CSV: skip malformed rows instead of failing
+  bool skip_bad_rows = false;  ///< CSV: skip malformed rows instead of failing
 };
 
 /// What reading changed or dropped, summed over ranks.

@@ -23,9 +23,9 @@ struct Config {
   ParamSet detector_params;
   std::optional<double> contamination;  ///< exactly one of contamination / score_threshold
   std::optional<double> score_threshold;
-  std::string output_path;   ///< scores HDF5
-  std::string model_path;    ///< "" = do not write a model (run)
-  std::string report_path;   ///< "" = no report
+  std::string output_path;  ///< scores HDF5
+  std::string model_path;   ///< "" = do not write a model (run)
+  std::string report_path;  ///< "" = no report
   std::string log_level = "info";
   Index score_block_rows = 4096;
 
@@ -36,7 +36,8 @@ struct Config {
 /// Parses and validates config text. `source_path` names the file in messages and anchors
 /// relative paths; `working_directory` anchors relative paths given in overrides.
 Config parse_config(const std::string& text, const std::string& source_path,
-                    const std::vector<std::string>& overrides, const std::string& working_directory);
+                    const std::vector<std::string>& overrides,
+                    const std::string& working_directory);
 
 /// Every key as "section.key" with its default rendered as TOML ("" for required keys),
 /// for documentation and the reference-config test. Detector keys are listed per

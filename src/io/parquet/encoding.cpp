@@ -245,11 +245,13 @@ void decode_plain(PhysicalType type, const IntInterpretation& interp, const std:
       return;
     case PhysicalType::kInt32:
       need(size, n * 4, n, "PLAIN INT32");
-      convert_plain<std::int32_t>(data, n, out, [&](std::int32_t v) { return int_to_double(v, interp); });
+      convert_plain<std::int32_t>(data, n, out,
+                                  [&](std::int32_t v) { return int_to_double(v, interp); });
       return;
     case PhysicalType::kInt64:
       need(size, n * 8, n, "PLAIN INT64");
-      convert_plain<std::int64_t>(data, n, out, [&](std::int64_t v) { return int_to_double(v, interp); });
+      convert_plain<std::int64_t>(data, n, out,
+                                  [&](std::int64_t v) { return int_to_double(v, interp); });
       return;
     case PhysicalType::kBoolean:
       need(size, (n + 7) / 8, n, "PLAIN BOOLEAN");
