@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/memory.hpp"
 #include "hpcad/data/partition.hpp"
 #include "hpcad/io/hdf5.hpp"
 #include "hpcad/io/input.hpp"
@@ -88,7 +89,10 @@ RowSlab read_hdf5_slab(Comm& comm, const InputSpec& spec) {
       slab.schema.feature_names = *names;
     const IndexRange range = partition_rows(n, comm.size(), comm.rank());
     slab.global_begin = range.begin;
-    slab.values.resize(static_cast<std::size_t>(range.size() * slab.schema.n_features));
+    const auto count = static_cast<std::size_t>(range.size() * slab.schema.n_features);
+    slab.values.reserve(count);
+    advise_huge_pages(slab.values.data(), count * sizeof(double));
+    slab.values.resize(count);
     read_rows(comm, file, ds, range, spec.block_rows, slab.values.data(), context);
   } else {
     // One 1-D dataset per feature in spec.group, interleaved into rows.
