@@ -29,6 +29,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm utc{};
@@ -55,7 +59,7 @@ void timed_phase(Comm& comm, PhaseTimer& timer, const std::string& phase,
                  const std::function<void()>& body) {
   const auto start = Clock::now();
   guarded_phase(comm, phase, body);
-  timer.add(phase, std::chrono::duration<double>(Clock::now() - start).count());
+  timer.add(phase, seconds_since(start));
 }
 
 LogLevel parse_level(const std::string& level) {
@@ -180,7 +184,7 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   RowSlab slab;
   const auto read_start = Clock::now();
   slab = read_input(comm, config.input, &input_stats);
-  timer.add("read", std::chrono::duration<double>(Clock::now() - read_start).count());
+  timer.add("read", seconds_since(read_start));
   const double read_seconds = timer.local().back().second;
   const double megabytes = static_cast<double>(slab.global_rows * slab.n_features()) * 8e-6;
   log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s ({:.0f} MB/s)", slab.global_rows,
@@ -206,7 +210,7 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   } else {
     const auto fit_start = Clock::now();
     timed_phase(comm, timer, "fit", [&] { detector->fit(comm, slab, log); });
-    const double fit_seconds = std::chrono::duration<double>(Clock::now() - fit_start).count();
+    const double fit_seconds = seconds_since(fit_start);
     log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", detector->type(), slab.global_rows,
              fit_seconds,
              fit_seconds > 0 ? static_cast<double>(slab.global_rows) / fit_seconds * 1e-6 : 0.0);
@@ -266,14 +270,14 @@ std::string run_job(Comm& comm, const JobRequest& request) {
         detector->score(std::span(slab.values).subspan(begin * d, rows * d),
                         std::span(scores).subspan(begin, rows));
         if (root && Clock::now() - last_report > std::chrono::seconds(5)) {
-          const double seconds = std::chrono::duration<double>(Clock::now() - score_start).count();
+          const double seconds = seconds_since(score_start);
           log.info("score: {:.0f}% of rank 0's rows, {:.2f} M rows/s per rank",
                    100.0 * (begin + rows) / slab.n_rows(), (begin + rows) / seconds * 1e-6);
           last_report = Clock::now();
         }
       }
     });
-    const double score_seconds = std::chrono::duration<double>(Clock::now() - score_start).count();
+    const double score_seconds = seconds_since(score_start);
     log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", slab.global_rows,
              score_seconds, score_seconds > 0 ? slab.n_rows() / score_seconds * 1e-6 : 0.0);
 

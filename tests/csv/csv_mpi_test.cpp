@@ -57,6 +57,20 @@ std::string generated_csv(Index rows, std::vector<double>& labels) {
   return text;
 }
 
+// This rank's slab holds exactly the generated rows [global_begin, global_begin + n_rows).
+void expect_generated_rows(const RowSlab& slab, const std::vector<double>& labels,
+                           Index total_rows) {
+  std::vector<double> expected_values;
+  std::vector<double> expected_labels;
+  for (Index r = slab.global_begin; r < slab.global_begin + slab.n_rows(); ++r) {
+    expected_values.push_back(value_of(r, 0));
+    expected_values.push_back(value_of(r, 1));
+    expected_labels.push_back(labels[r]);
+  }
+  EXPECT_TRUE(bitwise_equal(slab.values, expected_values)) << total_rows << " rows";
+  EXPECT_TRUE(bitwise_equal(slab.labels, expected_labels)) << total_rows << " rows";
+}
+
 TEST(CsvMpi, EachRankReadsExactlyItsRows) {
   MpiComm comm;
   for (Index rows : {Index{0}, Index{1}, Index{3}, Index{1000}}) {
@@ -74,15 +88,7 @@ TEST(CsvMpi, EachRankReadsExactlyItsRows) {
     EXPECT_EQ(slab.n_features(), 2);
     EXPECT_EQ(slab.global_begin, comm.exscan_sum(slab.n_rows()));
     EXPECT_EQ(comm.allreduce_value(slab.n_rows(), ReduceOp::kSum), rows);
-    std::vector<double> expected_values;
-    std::vector<double> expected_labels;
-    for (Index r = slab.global_begin; r < slab.global_begin + slab.n_rows(); ++r) {
-      expected_values.push_back(value_of(r, 0));
-      expected_values.push_back(value_of(r, 1));
-      expected_labels.push_back(labels[r]);
-    }
-    EXPECT_TRUE(bitwise_equal(slab.values, expected_values)) << rows << " rows";
-    EXPECT_TRUE(bitwise_equal(slab.labels, expected_labels)) << rows << " rows";
+    expect_generated_rows(slab, labels, rows);
     if (rows >= 1000) {
       EXPECT_GT(slab.n_rows(), 0) << "balanced byte ranges give every rank rows";
     }
@@ -114,15 +120,7 @@ TEST(CsvMpi, SeveralFilesReadAsOne) {
   }
   EXPECT_EQ(slab.global_rows, 300);
   EXPECT_EQ(slab.global_begin, comm.exscan_sum(slab.n_rows()));
-  std::vector<double> expected_values;
-  std::vector<double> expected_labels;
-  for (Index r = slab.global_begin; r < slab.global_begin + slab.n_rows(); ++r) {
-    expected_values.push_back(value_of(r, 0));
-    expected_values.push_back(value_of(r, 1));
-    expected_labels.push_back(labels[r]);
-  }
-  EXPECT_TRUE(bitwise_equal(slab.values, expected_values));
-  EXPECT_TRUE(bitwise_equal(slab.labels, expected_labels));
+  expect_generated_rows(slab, labels, 300);
   for (const auto& p : paths) remove_shared(comm, p);
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "../support/forest_params.hpp"
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
 #include "hpcad/data/partition.hpp"
@@ -18,6 +19,8 @@
 
 namespace hpcad {
 namespace {
+
+using testing_support::forest_params;
 
 const Log kQuiet(0, 1, LogLevel::kQuiet);
 
@@ -51,14 +54,6 @@ RowSlab slab_of(const std::vector<double>& table, Index d, Comm& comm) {
   return slab;
 }
 
-ParamSet params(std::int64_t trees, std::int64_t sample, std::int64_t seed) {
-  ParamSet p(IsolationForest::param_specs());
-  p.set("n_trees", trees);
-  p.set("sample_size", sample);
-  p.set("seed", seed);
-  return p;
-}
-
 class Distributed : public testing::TestWithParam<std::tuple<Index, bool>> {};
 
 TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
@@ -70,7 +65,7 @@ TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
   const RowSlab slab = slab_of(table, d, comm);
   RowSlab whole = slab_of(table, d, serial);
 
-  IsolationForest distributed(params(37, 64, 5)), reference(params(37, 64, 5));
+  IsolationForest distributed(forest_params(37, 64, 5)), reference(forest_params(37, 64, 5));
   distributed.fit(comm, slab, kQuiet);
   reference.fit(serial, whole, kQuiet);
   EXPECT_EQ(distributed.save_state(), reference.save_state());

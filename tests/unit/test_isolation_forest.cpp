@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../support/forest_params.hpp"
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
 
@@ -17,13 +18,7 @@ RowSlab gaussian_slab(Index rows, Index d, std::uint64_t seed) {
   return slab;
 }
 
-ParamSet forest_params(std::int64_t trees, std::int64_t sample, std::int64_t seed) {
-  ParamSet p(IsolationForest::param_specs());
-  p.set("n_trees", trees);
-  p.set("sample_size", sample);
-  p.set("seed", seed);
-  return p;
-}
+using testing_support::forest_params;
 
 // Reference values from scikit-learn 1.2's sklearn.ensemble._iforest._average_path_length.
 TEST(AveragePathLength, MatchesScikitLearn) {
