@@ -92,3 +92,23 @@ std::int64_t MpiComm::exscan_sum(std::int64_t value) {
 void MpiComm::barrier() { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
 
 }  // namespace hpcad
+
+namespace hpcad {
+
+std::vector<std::byte> MpiComm::sendrecv(std::span<const std::byte> send, int dest, int source) {
+  // Sizes first, so the receiver can size its buffer; then the payload.
+  const int dest_rank = dest < 0 ? MPI_PROC_NULL : dest;
+  const int source_rank = source < 0 ? MPI_PROC_NULL : source;
+  std::int64_t send_size = static_cast<std::int64_t>(send.size()), receive_size = 0;
+  check_mpi(MPI_Sendrecv(&send_size, 1, MPI_INT64_T, dest_rank, 0, &receive_size, 1, MPI_INT64_T,
+                         source_rank, 0, comm_, MPI_STATUS_IGNORE),
+            "MPI_Sendrecv");
+  std::vector<std::byte> received(static_cast<std::size_t>(receive_size));
+  check_mpi(MPI_Sendrecv(send.data(), checked_count(send.size()), MPI_BYTE, dest_rank, 1,
+                         received.data(), checked_count(received.size()), MPI_BYTE, source_rank, 1,
+                         comm_, MPI_STATUS_IGNORE),
+            "MPI_Sendrecv");
+  return received;
+}
+
+}  // namespace hpcad

@@ -3,7 +3,9 @@
 /// collectives unconditionally; the one-process case lives inside the implementations.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <type_traits>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,6 +42,12 @@ class Comm {
   /// Collective. Blocks until every rank has arrived.
   virtual void barrier() = 0;
 
+  /// Collective (every rank calls it once per exchange round). Sends `send` to rank `dest`
+  /// and returns the bytes received from rank `source`; -1 for either means "none" (no
+  /// send, or an empty result). Deadlock-free for rings and shifts (MPI_Sendrecv semantics).
+  virtual std::vector<std::byte> sendrecv(std::span<const std::byte> send, int dest,
+                                          int source) = 0;
+
   // Typed conveniences built on the virtual collectives.
 
   /// Collective. Scalar reduction.
@@ -50,7 +58,47 @@ class Comm {
   std::string broadcast_string(std::string text, int root);
   /// Collective. True on every rank iff `ok` is true on every rank.
   bool all_ok(bool ok);
+
+  /// Collective. Every rank's values concatenated in rank order, on every rank.
+  template <typename T>
+  std::vector<T> allgatherv(std::span<const T> local);
+  /// Collective. One value per rank, in rank order, on every rank.
+  template <typename T>
+  std::vector<T> allgather(const T& value) {
+    return allgatherv(std::span<const T>(&value, 1));
+  }
+  /// Collective. Every rank sends `send` to rank() + offset and receives what rank() - offset
+  /// sent; ranks outside [0, size()) neither send nor receive (the result is empty).
+  template <typename T>
+  std::vector<T> shift(std::span<const T> send, int offset);
 };
+
+template <typename T>
+std::vector<T> bytes_to_values(std::span<const std::byte> bytes) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::vector<T> values(bytes.size() / sizeof(T));
+  if (!values.empty()) std::memcpy(values.data(), bytes.data(), values.size() * sizeof(T));
+  return values;
+}
+
+template <typename T>
+std::vector<T> Comm::allgatherv(std::span<const T> local) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::vector<T> all;
+  for (const auto& part : allgatherv(std::as_bytes(local))) {
+    const std::vector<T> values = bytes_to_values<T>(part);
+    all.insert(all.end(), values.begin(), values.end());
+  }
+  return all;
+}
+
+template <typename T>
+std::vector<T> Comm::shift(std::span<const T> send, int offset) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const int dest = rank() + offset, source = rank() - offset;
+  return bytes_to_values<T>(sendrecv(std::as_bytes(send), dest >= 0 && dest < size() ? dest : -1,
+                                     source >= 0 && source < size() ? source : -1));
+}
 
 /// Runs `body` as a named phase that may throw on some ranks only. Collective: every
 /// rank agrees afterwards. If any rank failed, the lowest failing rank's message is
@@ -71,6 +119,12 @@ class SerialComm final : public Comm {
   void broadcast(std::vector<std::byte>&, int) override {}
   std::int64_t exscan_sum(std::int64_t) override { return 0; }
   void barrier() override {}
+  using Comm::allgatherv;
+  std::vector<std::byte> sendrecv(std::span<const std::byte> send, int dest,
+                                  int source) override {
+    if (source == 0) return std::vector<std::byte>(send.begin(), send.end());
+    return {};
+  }
 };
 
 }  // namespace hpcad

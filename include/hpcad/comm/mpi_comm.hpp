@@ -20,6 +20,8 @@ class MpiComm final : public Comm {
   void broadcast(std::vector<std::byte>& data, int root) override;
   std::int64_t exscan_sum(std::int64_t value) override;
   void barrier() override;
+  std::vector<std::byte> sendrecv(std::span<const std::byte> send, int dest, int source) override;
+  using Comm::allgatherv;
 
   /// The wrapped communicator, for MPI-aware I/O (parallel HDF5).
   MPI_Comm native() const { return comm_; }
