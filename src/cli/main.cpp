@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "hpcad/cli/inspect.hpp"
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
 #include "hpcad/io/generate.hpp"

@@ -16,8 +16,19 @@ std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-RandomStream::RandomStream(std::uint64_t seed, StreamPurpose purpose, std::uint64_t id)
-    : key_(mix64(mix64(mix64(seed) ^ static_cast<std::uint64_t>(purpose)) ^ id)) {}
+namespace {
+
+/// FNV-1a: a stable 64-bit hash of the stream name (std::hash may differ between builds).
+std::uint64_t name_hash(std::string_view name) {
+  std::uint64_t hash = 0xCBF29CE484222325ULL;
+  for (const char c : name) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
+  return hash;
+}
+
+}  // namespace
+
+RandomStream::RandomStream(std::uint64_t seed, std::string_view name, std::uint64_t id)
+    : key_(mix64(mix64(mix64(seed) ^ name_hash(name)) ^ id)) {}
 
 double RandomStream::normal() {
   // 1 - uniform() is in (0, 1], so the log is finite.

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -17,54 +16,6 @@ namespace {
 // sklearn treats a feature as constant at a node when max <= min + 1e-7.
 constexpr double kConstantFeatureTolerance = 1e-7;
 constexpr double kEulerGamma = 0.5772156649015329;
-
-template <typename T>
-void append_array(std::vector<std::byte>& out, const std::vector<T>& values) {
-  const std::int64_t count = static_cast<std::int64_t>(values.size());
-  const auto* count_bytes = reinterpret_cast<const std::byte*>(&count);
-  out.insert(out.end(), count_bytes, count_bytes + sizeof count);
-  const auto* data = reinterpret_cast<const std::byte*>(values.data());
-  out.insert(out.end(), data, data + values.size() * sizeof(T));
-}
-
-template <typename T>
-std::vector<T> take_array(std::span<const std::byte>& in) {
-  std::int64_t count = 0;
-  check_internal(in.size() >= sizeof count, "tree message holds an array length");
-  std::memcpy(&count, in.data(), sizeof count);
-  in = in.subspan(sizeof count);
-  check_internal(count >= 0 && static_cast<std::size_t>(count) <= in.size() / sizeof(T),
-                 "tree message holds the announced array");
-  std::vector<T> values(static_cast<std::size_t>(count));
-  std::memcpy(values.data(), in.data(), values.size() * sizeof(T));
-  in = in.subspan(values.size() * sizeof(T));
-  return values;
-}
-
-/// Every rank's rows among the sorted global indices `wanted`, gathered on every rank in
-/// the order of `wanted`. Slabs are contiguous and ordered by rank, so rank-ordered
-/// concatenation is global-index order.
-std::vector<double> gather_rows(Comm& comm, const RowSlab& slab, const std::vector<Index>& wanted) {
-  const Index d = slab.n_features();
-  const auto first = std::lower_bound(wanted.begin(), wanted.end(), slab.global_begin);
-  const auto last = std::lower_bound(first, wanted.end(), slab.global_begin + slab.n_rows());
-  std::vector<double> local;
-  local.reserve(static_cast<std::size_t>((last - first) * d));
-  for (auto it = first; it != last; ++it) {
-    const auto row = slab.row(*it - slab.global_begin);
-    local.insert(local.end(), row.begin(), row.end());
-  }
-  const auto parts = comm.allgatherv(std::as_bytes(std::span(local)));
-  std::vector<double> rows;
-  rows.reserve(wanted.size() * static_cast<std::size_t>(d));
-  for (const auto& part : parts) {
-    const auto* values = reinterpret_cast<const double*>(part.data());
-    rows.insert(rows.end(), values, values + part.size() / sizeof(double));
-  }
-  check_internal(rows.size() == wanted.size() * static_cast<std::size_t>(d),
-                 "every sampled row is owned by exactly one rank");
-  return rows;
-}
 
 }  // namespace
 
@@ -139,36 +90,22 @@ IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_featur
 
 std::vector<ParamSpec> IsolationForest::param_specs() {
   return {
-      {"n_trees", ParamKind::kInteger, std::int64_t{100}, 1, 1e6, {}, "number of trees"},
-      {"sample_size",
-       ParamKind::kInteger,
-       std::int64_t{256},
-       2,
-       1e8,
-       {},
-       "rows drawn (without replacement, from all ranks' rows) to grow each tree; "
-       "capped at the number of rows"},
-      {"max_depth",
-       ParamKind::kInteger,
-       std::int64_t{0},
-       0,
-       64,
-       {},
-       "depth limit of each tree; 0 = ceil(log2(sample_size)) as scikit-learn"},
-      {"seed",
-       ParamKind::kInteger,
-       std::int64_t{42},
-       0,
-       9.2e18,
-       {},
-       "random seed; the same seed gives the same model for any rank count"},
+      ParamSpec::integer("n_trees", 100, 1, 1'000'000, "number of trees"),
+      ParamSpec::integer("sample_size", 256, 2, 100'000'000,
+                         "rows drawn (without replacement, from all ranks' rows) to grow each "
+                         "tree; capped at the number of rows"),
+      ParamSpec::integer("max_depth", 0, 0, 64,
+                         "depth limit of each tree; 0 = ceil(log2(sample_size)) as scikit-learn"),
+      ParamSpec::integer("seed", 42, 0, std::numeric_limits<std::int64_t>::max(),
+                         "random seed; the same seed gives the same model for any rank count"),
   };
 }
 
-void IsolationForest::fit(Comm& comm, const RowSlab& slab, const Log& log) {
-  const Index n = slab.global_rows;
+void IsolationForest::fit(FitContext& context, RowSource& source) {
+  Comm& comm = context.comm;
+  const Index n = source.global_rows();
   if (n == 0) throw DataError("cannot fit an isolation forest: the input has no rows");
-  n_features_ = slab.n_features();
+  n_features_ = source.n_features();
   if (n_features_ == 0)
     throw DataError("cannot fit an isolation forest: the input has no features");
   const Index n_trees = params_.integer("n_trees");
@@ -183,18 +120,19 @@ void IsolationForest::fit(Comm& comm, const RowSlab& slab, const Log& log) {
   std::vector<std::vector<Index>> samples(static_cast<std::size_t>(n_trees));
   std::vector<Index> wanted;
   for (Index t = 0; t < n_trees; ++t) {
-    RandomStream rng(seed, StreamPurpose::kTreeSample, static_cast<std::uint64_t>(t));
+    RandomStream rng(seed, "iforest.sample", static_cast<std::uint64_t>(t));
     samples[t] = sample_without_replacement(n, sample_size_, rng);
     wanted.insert(wanted.end(), samples[t].begin(), samples[t].end());
   }
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  const std::vector<double> sampled_rows = gather_rows(comm, slab, wanted);
-  log.debug("iforest: gathered {} distinct sampled rows for {} trees", wanted.size(), n_trees);
+  const std::vector<double> sampled_rows = gather_rows(source, wanted);
+  context.log.debug("iforest: gathered {} distinct sampled rows for {} trees", wanted.size(), n_trees);
 
   // This rank grows a contiguous block of trees; the blocks are gathered in tree order.
   const IndexRange mine = partition_rows(n_trees, comm.size(), comm.rank());
-  std::vector<std::byte> message;
+  IsolationTree grown;  // this rank's trees, concatenated
+  std::vector<Index> tree_sizes;
   std::vector<double> sample(static_cast<std::size_t>(sample_size_ * n_features_));
   for (Index t = mine.begin; t < mine.end; ++t) {
     for (Index i = 0; i < sample_size_; ++i) {
@@ -203,39 +141,22 @@ void IsolationForest::fit(Comm& comm, const RowSlab& slab, const Log& log) {
       std::copy_n(sampled_rows.begin() + at * n_features_, n_features_,
                   sample.begin() + i * n_features_);
     }
-    RandomStream rng(seed, StreamPurpose::kTreeSplit, static_cast<std::uint64_t>(t));
+    RandomStream rng(seed, "iforest.split", static_cast<std::uint64_t>(t));
     const IsolationTree tree = grow_isolation_tree(sample, n_features_, max_depth, rng);
-    append_array(message, tree.feature);
-    append_array(message, tree.left);
-    append_array(message, tree.value);
+    grown.feature.insert(grown.feature.end(), tree.feature.begin(), tree.feature.end());
+    grown.left.insert(grown.left.end(), tree.left.begin(), tree.left.end());
+    grown.value.insert(grown.value.end(), tree.value.begin(), tree.value.end());
+    tree_sizes.push_back(static_cast<Index>(tree.feature.size()));
   }
-  std::vector<IsolationTree> trees;
-  for (const auto& part : comm.allgatherv(message)) {
-    std::span<const std::byte> in(part);
-    while (!in.empty()) {
-      IsolationTree tree;
-      tree.feature = take_array<std::int32_t>(in);
-      tree.left = take_array<std::int32_t>(in);
-      tree.value = take_array<double>(in);
-      trees.push_back(std::move(tree));
-    }
-  }
-  check_internal(static_cast<Index>(trees.size()) == n_trees, "every tree gathered once");
-  set_trees(trees);
-}
-
-void IsolationForest::set_trees(const std::vector<IsolationTree>& trees) {
-  feature_.clear();
-  left_.clear();
-  value_.clear();
+  feature_ = comm.allgatherv<std::int32_t>(grown.feature);
+  left_ = comm.allgatherv<std::int32_t>(grown.left);
+  value_ = comm.allgatherv<double>(grown.value);
   tree_offsets_.assign(1, 0);
-  for (const auto& tree : trees) {
-    feature_.insert(feature_.end(), tree.feature.begin(), tree.feature.end());
-    left_.insert(left_.end(), tree.left.begin(), tree.left.end());
-    value_.insert(value_.end(), tree.value.begin(), tree.value.end());
-    tree_offsets_.push_back(static_cast<Index>(feature_.size()));
-  }
-  normaliser_ = average_path_length(sample_size_) * static_cast<double>(trees.size());
+  for (const Index size : comm.allgatherv<Index>(tree_sizes))
+    tree_offsets_.push_back(tree_offsets_.back() + size);
+  check_internal(static_cast<Index>(tree_offsets_.size()) == n_trees + 1,
+                 "every tree gathered once");
+  normaliser_ = average_path_length(sample_size_) * static_cast<double>(n_trees);
   build_walk_layout();
 }
 
@@ -264,10 +185,12 @@ void IsolationForest::build_walk_layout() {
   }
 }
 
-void IsolationForest::score(std::span<const double> rows, std::span<double> out) const {
+void IsolationForest::score(const RowBlock& block, std::span<double> out) const {
   const Index d = n_features_;
-  const Index n = static_cast<Index>(out.size());
-  check_internal(static_cast<Index>(rows.size()) == n * d, "score block shape");
+  const Index n = block.n_rows;
+  const std::span<const double> rows = block.values;
+  check_internal(block.n_features == d && static_cast<Index>(out.size()) == n,
+                 "score block shape");
   std::fill(out.begin(), out.end(), 0.0);
   // Trees outer, rows inner: one tree (a few KB) stays in L1 while the block streams by.
   // Rows walk in groups of kLanes in lock-step for memory-level parallelism. Per row, path
@@ -311,51 +234,44 @@ ModelState IsolationForest::save_state() const {
 }
 
 void IsolationForest::load_state(Index n_features, const ModelState& state) {
-  auto integers = [&](const char* name) -> const std::vector<std::int64_t>& {
-    auto it = state.integers.find(name);
-    if (it == state.integers.end()) throw DataError(fmt::format("model state lacks '{}'", name));
-    return it->second;
+  const auto& feature = state.integer("node_feature");
+  const std::size_t n_nodes = feature.size();
+  const auto& left = state.integer("node_left", n_nodes);
+  const auto& value = state.real("node_value", n_nodes);
+  const auto& offsets = state.integer("tree_offsets");
+  const Index psi = state.integer_value("effective_sample_size");
+  const double norm = state.real_value("path_length_normaliser");
+  auto fail = [&](const std::string& why) {
+    throw DataError(fmt::format("{}: invalid isolation forest: {}", state.where, why));
   };
-  auto reals = [&](const char* name) -> const std::vector<double>& {
-    auto it = state.reals.find(name);
-    if (it == state.reals.end()) throw DataError(fmt::format("model state lacks '{}'", name));
-    return it->second;
-  };
-  const auto& feature = integers("node_feature");
-  const auto& left = integers("node_left");
-  const auto& value = reals("node_value");
-  const auto& offsets = integers("tree_offsets");
-  const auto& psi = integers("effective_sample_size");
-  const auto& norm = reals("path_length_normaliser");
-  const Index n_nodes = static_cast<Index>(feature.size());
-  if (static_cast<Index>(left.size()) != n_nodes || static_cast<Index>(value.size()) != n_nodes)
-    throw DataError("model state: node arrays have different lengths");
-  if (offsets.size() < 2 || offsets.front() != 0 || offsets.back() != n_nodes)
-    throw DataError("model state: tree_offsets do not span the node arrays");
-  if (psi.size() != 1 || psi[0] < 1 || norm.size() != 1 || norm[0] != average_path_length(psi[0]))
-    throw DataError("model state: effective_sample_size and path_length_normaliser disagree");
+  if (psi < 1 || psi > params_.integer("sample_size") || norm != average_path_length(psi))
+    fail("effective_sample_size and path_length_normaliser disagree");
   if (static_cast<Index>(offsets.size()) - 1 != params_.integer("n_trees"))
-    throw DataError("model state: tree count differs from the n_trees hyperparameter");
-  // Children must lie inside their own tree and after their parent, so scoring always ends.
+    fail("tree count differs from the n_trees hyperparameter");
+  if (offsets.front() != 0 || offsets.back() != static_cast<Index>(n_nodes))
+    fail("tree_offsets do not span the node arrays");
+  // Every index is checked in 64 bits before it is narrowed or used: children lie inside
+  // their own tree and after their parent, so scoring always ends inside the arrays.
   for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
+    if (offsets[t + 1] <= offsets[t] || offsets[t + 1] > static_cast<Index>(n_nodes))
+      fail(fmt::format("tree {} is empty or its offsets are out of order", t));
     const Index size = offsets[t + 1] - offsets[t];
-    if (size < 1) throw DataError(fmt::format("model state: tree {} is empty", t));
+    if (size > std::numeric_limits<std::int32_t>::max()) fail(fmt::format("tree {} is too large", t));
     for (Index i = 0; i < size; ++i) {
       const Index at = offsets[t] + i;
-      if (!std::isfinite(value[at]))
-        throw DataError(fmt::format("model state: tree {} node {} has a non-finite value", t, i));
-      if (feature[at] < 0) continue;
-      if (feature[at] >= n_features || left[at] <= i || left[at] + 1 >= size)
-        throw DataError(fmt::format("model state: tree {} node {} is malformed", t, i));
+      if (!std::isfinite(value[at])) fail(fmt::format("tree {} node {}: non-finite value", t, i));
+      if (feature[at] == -1) continue;  // a leaf
+      if (feature[at] < 0 || feature[at] >= n_features || left[at] <= i || left[at] >= size - 1)
+        fail(fmt::format("tree {} node {}: feature or child index out of range", t, i));
     }
   }
   n_features_ = n_features;
-  sample_size_ = psi[0];
+  sample_size_ = psi;
   feature_.assign(feature.begin(), feature.end());
   left_.assign(left.begin(), left.end());
   value_ = value;
   tree_offsets_ = offsets;
-  normaliser_ = norm[0] * static_cast<double>(offsets.size() - 1);
+  normaliser_ = norm * static_cast<double>(offsets.size() - 1);
   build_walk_layout();
 }
 

@@ -10,7 +10,7 @@
 namespace hpcad {
 
 BinaryMetrics evaluate_scores(Comm& comm, std::span<const double> scores,
-                              std::span<const double> labels, double threshold) {
+                              std::span<const std::int8_t> labels, double threshold) {
   check_internal(scores.size() == labels.size(), "one label per score");
   BinaryMetrics m;
   std::vector<double> local_positive, local_negative;

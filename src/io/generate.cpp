@@ -22,7 +22,7 @@ void generate_dataset(Comm& comm, const GenerateOptions& options, const std::str
   const Index n = options.rows;
   const Index d = options.features;
   std::vector<double> centres(static_cast<std::size_t>(kClusters * d));
-  RandomStream centre_rng(options.seed, StreamPurpose::kGenerateCenters, 0);
+  RandomStream centre_rng(options.seed, "generate.centers", 0);
   for (double& c : centres) c = (2 * centre_rng.uniform() - 1) * kClusterBox;
 
   const std::string temporary = temporary_path(options.output, job_id);
@@ -42,7 +42,7 @@ void generate_dataset(Comm& comm, const GenerateOptions& options, const std::str
       values.resize(static_cast<std::size_t>(rows * d));
       labels.resize(static_cast<std::size_t>(rows));
       for (Index i = 0; i < rows; ++i) {
-        RandomStream rng(options.seed, StreamPurpose::kGenerateRow,
+        RandomStream rng(options.seed, "generate.row",
                          static_cast<std::uint64_t>(begin + i));
         const bool anomaly = rng.uniform() < options.anomaly_fraction;
         labels[i] = anomaly ? 1 : 0;

@@ -20,7 +20,7 @@ void write_score_file(Comm& comm, const std::string& path, Index global_begin, I
   score.close(path);
   is_anomaly.close(path);
   const hid_t root = file.id();
-  h5::write_attribute(root, "format", std::string("hpcad-scores"));
+  h5::write_attribute(root, "format", std::string(kScoresFormat));
   h5::write_attribute(root, "format_version", std::int64_t{1});
   h5::write_attribute(root, "threshold", info.threshold);
   h5::write_attribute(root, "contamination", info.contamination);

@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -16,58 +17,54 @@ namespace fs = std::filesystem;
 namespace hpcad {
 namespace {
 
-enum class Kind { kInteger, kReal, kString, kBool, kStringList };
+constexpr const char* kDefaultDetector = "iforest";
 
+/// A config key: its typed spec (shared with detector and transform hyperparameters) and
+/// whether its value is a path resolved against the config file.
 struct KeySpec {
-  std::string name;
-  Kind kind;
-  std::string default_toml;  ///< "" for required keys
-  double min = -std::numeric_limits<double>::infinity();
-  double max = std::numeric_limits<double>::infinity();
-  std::vector<std::string> choices;
+  ParamSpec spec;
   bool is_path = false;
+  bool no_default = false;  ///< required, or an alternative to another key
 };
 
-const std::vector<std::pair<std::string, std::vector<KeySpec>>>& fixed_sections() {
-  static const std::vector<std::pair<std::string, std::vector<KeySpec>>> sections = {
+KeySpec path_key(const std::string& name, const std::string& default_value, std::string doc) {
+  return {ParamSpec::string(name, default_value, {}, std::move(doc)), true, default_value.empty()};
+}
+
+using Sections = std::vector<std::pair<std::string, std::vector<KeySpec>>>;
+
+const Sections& fixed_sections() {
+  static const Sections sections = {
       {"input",
-       {{"path", Kind::kString, "", 0, 0, {}, true},
-        {"format", Kind::kString, "\"auto\"", 0, 0, {"auto", "hdf5", "parquet", "csv"}},
-        {"dataset", Kind::kString, "\"X\""},
-        {"group", Kind::kString, "\"/\""},
-        {"columns", Kind::kStringList, "[]"},
-        {"label", Kind::kString, "\"\""},
-        {"nan_policy", Kind::kString, "\"error\"", 0, 0, {"error", "impute"}},
-        {"block_rows", Kind::kInteger, "65536", 1, 1e9},
-        {"csv_delimiter", Kind::kString, "\",\""},
-        {"skip_bad_rows", Kind::kBool, "false"}}},
+       {path_key("path", "", "data file, directory or glob"),
+        {ParamSpec::string("format", "auto", {"auto", "hdf5", "parquet", "csv"}, "")},
+        {ParamSpec::string("dataset", "X", {}, "")},
+        {ParamSpec::string("group", "/", {}, "")},
+        {ParamSpec::string_list("columns", {}, "")},
+        {ParamSpec::string("label", "", {}, "")},
+        {ParamSpec::string("nan_policy", "error", {"error", "impute"}, "")},
+        {ParamSpec::integer("block_rows", 65536, 1, 1'000'000'000, "")},
+        {ParamSpec::string("csv_delimiter", ",", {}, "")},
+        {ParamSpec::boolean("skip_bad_rows", false, "")}}},
       {"threshold",
-       {{"contamination", Kind::kReal, "0.01", 0, 0.5},
-        {"score", Kind::kReal, "", -std::numeric_limits<double>::max(),
-         std::numeric_limits<double>::max()}}},
+       {{ParamSpec::real("contamination", 0.01, 0, 0.5, "")},
+        {ParamSpec::real("score", 0, -std::numeric_limits<double>::max(),
+                         std::numeric_limits<double>::max(), ""),
+         false, true}}},
       {"output",
-       {{"path", Kind::kString, "\"hpcad-out/scores.h5\"", 0, 0, {}, true},
-        {"model", Kind::kString, "\"hpcad-out/model.h5\"", 0, 0, {}, true},
-        {"report", Kind::kString, "\"hpcad-out/report.json\"", 0, 0, {}, true}}},
+       {path_key("path", "hpcad-out/scores.h5", ""), path_key("model", "hpcad-out/model.h5", ""),
+        path_key("report", "hpcad-out/report.json", "")}},
       {"run",
-       {{"log_level", Kind::kString, "\"info\"", 0, 0, {"quiet", "info", "debug"}},
-        {"score_block_rows", Kind::kInteger, "4096", 1, 1e8}}},
+       {{ParamSpec::string("log_level", "info", {"quiet", "info", "debug"}, "")},
+        {ParamSpec::integer("score_block_rows", 4096, 1, 100'000'000, "")},
+        {ParamSpec::string("memory_per_rank", "auto", {}, "")}}},
   };
   return sections;
 }
 
-std::string default_toml(const ParamSpec& spec) { return to_string(spec.default_value); }
-
-KeySpec key_spec(const ParamSpec& spec) {
-  const Kind kind = spec.kind == ParamKind::kInteger ? Kind::kInteger
-                    : spec.kind == ParamKind::kReal  ? Kind::kReal
-                                                     : Kind::kString;
-  return {spec.name, kind, default_toml(spec), spec.min, spec.max, spec.choices};
-}
-
 std::vector<KeySpec> detector_keys(const std::string& type) {
-  std::vector<KeySpec> keys = {{"type", Kind::kString, "\"iforest\""}};
-  for (const ParamSpec& spec : find_detector(type).params) keys.push_back(key_spec(spec));
+  std::vector<KeySpec> keys = {{ParamSpec::string("type", kDefaultDetector, {}, "")}};
+  for (const ParamSpec& spec : find_detector(type).params) keys.push_back({spec});
   return keys;
 }
 
@@ -97,22 +94,6 @@ std::string suggestion(const std::string& name, const std::vector<std::string>& 
   return best.empty() ? "" : fmt::format("did you mean '{}'? ", best);
 }
 
-const char* kind_name(Kind kind) {
-  switch (kind) {
-    case Kind::kInteger:
-      return "an integer";
-    case Kind::kReal:
-      return "a number";
-    case Kind::kString:
-      return "a string";
-    case Kind::kBool:
-      return "a boolean (true or false)";
-    case Kind::kStringList:
-      return "an array of strings";
-  }
-  return "";
-}
-
 /// Names where a key came from: "file:line" or "--set section.key".
 class Locator {
  public:
@@ -131,55 +112,109 @@ class Locator {
   std::set<std::string> overridden_;
 };
 
-/// A checked value of one key (already type- and range-validated).
-struct Value {
-  const toml::node* node = nullptr;
-  std::string dotted;
-};
+[[noreturn]] void fail_kind(const ParamSpec& spec, const std::string& dotted,
+                            const toml::node& node, const Locator& where) {
+  throw ConfigError(fmt::format("{}: {} must be {}", where.at(dotted, &node), dotted,
+                                kind_description(spec.kind)));
+}
 
-void check_value(const KeySpec& spec, const Value& value, const Locator& where) {
-  const toml::node& node = *value.node;
-  auto fail = [&](const std::string& why) {
-    throw ConfigError(
-        fmt::format("{}: {} {}", where.at(value.dotted, value.node), value.dotted, why));
-  };
+/// Converts a TOML node to a checked value of the spec's kind (integers are accepted where
+/// reals are expected); ConfigError naming the key otherwise.
+ParamValue from_toml(const toml::node& node, const ParamSpec& spec,
+                                    const std::string& dotted, const Locator& where);
+
+template <typename T, typename Convert>
+std::optional<ParamValue> list_from_toml(const toml::node& node, Convert convert) {
+  const toml::array* array = node.as_array();
+  if (!array) return std::nullopt;
+  std::vector<T> values;
+  for (const auto& item : *array) {
+    std::optional<T> value = convert(item);
+    if (!value) return std::nullopt;
+    values.push_back(*value);
+  }
+  return values;
+}
+
+std::optional<std::int64_t> integer_of(const toml::node& node) {
+  if (const auto* v = node.as_integer()) return v->get();
+  return std::nullopt;
+}
+std::optional<double> real_of(const toml::node& node) {
+  if (const auto* v = node.as_integer()) return static_cast<double>(v->get());
+  if (const auto* v = node.as_floating_point()) return v->get();
+  return std::nullopt;
+}
+std::optional<std::string> string_of(const toml::node& node) {
+  if (const auto* v = node.as_string()) return v->get();
+  return std::nullopt;
+}
+
+/// Validates a table's keys against `fields`, naming "dotted.key" on errors.
+ParamSet table_from_toml(const toml::table& table, const std::vector<ParamSpec>& fields,
+                         const std::string& dotted, const Locator& where) {
+  ParamSet values(fields);
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.name);
+  for (const auto& [key_name, node] : table) {
+    const std::string key(key_name.str());
+    const ParamSpec* field = find_spec(fields, key);
+    if (!field)
+      throw ConfigError(fmt::format("{}: unknown key '{}.{}'; {}valid keys: {}",
+                                    where.at(dotted, &node), dotted, key, suggestion(key, names),
+                                    fmt::join(names, ", ")));
+    values.set(key, from_toml(node, *field, dotted + "." + key, where));
+  }
+  return values;
+}
+
+ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::string& dotted,
+                     const Locator& where) {
+  std::optional<ParamValue> value;
   switch (spec.kind) {
-    case Kind::kInteger: {
-      if (!node.is_integer()) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      const double v = static_cast<double>(node.as_integer()->get());
-      if (v < spec.min)
-        fail(fmt::format("= {}: must be at least {}", node.as_integer()->get(), spec.min));
-      if (v > spec.max)
-        fail(fmt::format("= {}: must be at most {}", node.as_integer()->get(), spec.max));
-      return;
-    }
-    case Kind::kReal: {
-      if (!node.is_number()) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      const double v = node.is_integer() ? static_cast<double>(node.as_integer()->get())
-                                         : node.as_floating_point()->get();
-      if (!(v >= spec.min && v <= spec.max) || !std::isfinite(v))
-        fail(fmt::format("= {}: must be in [{}, {}]", v, spec.min, spec.max));
-      return;
-    }
-    case Kind::kString: {
-      if (!node.is_string()) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      const std::string& v = node.as_string()->get();
-      if (!spec.choices.empty() &&
-          std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end())
-        fail(fmt::format("= \"{}\": must be one of \"{}\"", v, fmt::join(spec.choices, "\", \"")));
-      return;
-    }
-    case Kind::kBool:
-      if (!node.is_boolean()) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      return;
-    case Kind::kStringList: {
+    case ParamKind::kInteger:
+      if (auto v = integer_of(node)) value = *v;
+      break;
+    case ParamKind::kReal:
+      if (auto v = real_of(node)) value = *v;
+      break;
+    case ParamKind::kString:
+      if (auto v = string_of(node)) value = *v;
+      break;
+    case ParamKind::kBool:
+      if (const auto* v = node.as_boolean()) value = v->get();
+      break;
+    case ParamKind::kIntegerList:
+      value = list_from_toml<std::int64_t>(node, integer_of);
+      break;
+    case ParamKind::kRealList:
+      value = list_from_toml<double>(node, real_of);
+      break;
+    case ParamKind::kStringList:
+      value = list_from_toml<std::string>(node, string_of);
+      break;
+    case ParamKind::kTableList: {
       const toml::array* array = node.as_array();
-      if (!array) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      for (const auto& item : *array)
-        if (!item.is_string()) fail(fmt::format("must be {}", kind_name(spec.kind)));
-      return;
+      if (!array) break;
+      std::vector<ParamSet> tables;
+      for (std::size_t i = 0; i < array->size(); ++i) {
+        const toml::table* table = array->get(i)->as_table();
+        if (!table) fail_kind(spec, dotted, node, where);
+        tables.push_back(
+            table_from_toml(*table, spec.fields, fmt::format("{}[{}]", dotted, i), where));
+      }
+      value = std::move(tables);
+      break;
     }
   }
+  if (!value) fail_kind(spec, dotted, node, where);
+  if (const std::string why = spec.check(*value); !why.empty()) {
+    const bool scalar = spec.kind == ParamKind::kInteger || spec.kind == ParamKind::kReal ||
+                        spec.kind == ParamKind::kString;
+    throw ConfigError(fmt::format("{}: {}{}: {}", where.at(dotted, &node), dotted,
+                                  scalar ? " = " + to_string(*value) : "", why));
+  }
+  return *value;
 }
 
 /// A string value given on the command line, with optional surrounding double quotes.
@@ -189,9 +224,33 @@ std::string unquote(const std::string& text) {
              : text;
 }
 
+const std::vector<KeySpec>* find_section(const Sections& sections, const std::string& name) {
+  for (const auto& [section, keys] : sections)
+    if (section == name) return &keys;
+  return nullptr;
+}
+
+const KeySpec* find_key(const std::vector<KeySpec>& keys, const std::string& name) {
+  for (const auto& key : keys)
+    if (key.spec.name == name) return &key;
+  return nullptr;
+}
+
+std::vector<std::string> names_of(const std::vector<KeySpec>& keys) {
+  std::vector<std::string> names;
+  for (const auto& k : keys) names.push_back(k.spec.name);
+  return names;
+}
+
+std::vector<std::string> names_of(const Sections& sections) {
+  std::vector<std::string> names;
+  for (const auto& s : sections) names.push_back(s.first);
+  return names;
+}
+
 /// Parses `--set section.key=value` into the table, typed like the key's spec.
-void apply_override(toml::table& root, const std::string& assignment,
-                    std::set<std::string>& overridden, const std::string& detector_type) {
+void apply_override(toml::table& root, const std::string& assignment, const Sections& sections,
+                    std::set<std::string>& overridden) {
   const auto equals = assignment.find('=');
   if (equals == std::string::npos)
     throw ConfigError(
@@ -204,32 +263,25 @@ void apply_override(toml::table& root, const std::string& assignment,
         fmt::format("--set {}: the key must be section.key, e.g. input.path", dotted));
   const std::string section = dotted.substr(0, dot);
   const std::string key = dotted.substr(dot + 1);
-  std::vector<KeySpec> keys;
-  std::vector<std::string> sections = {"detector"};
-  for (const auto& [name, specs] : fixed_sections()) {
-    sections.push_back(name);
-    if (name == section) keys = specs;
-  }
-  if (section == "detector") keys = detector_keys(detector_type);
-  if (keys.empty())
+  const std::vector<KeySpec>* keys = find_section(sections, section);
+  if (!keys)
     throw ConfigError(fmt::format("--set {}: unknown section '{}'; {}valid sections: {}", dotted,
-                                  section, suggestion(section, sections),
-                                  fmt::join(sections, ", ")));
-  const auto spec =
-      std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.name == key; });
-  if (spec == keys.end()) {
-    std::vector<std::string> names;
-    for (const auto& k : keys) names.push_back(k.name);
+                                  section, suggestion(section, names_of(sections)),
+                                  fmt::join(names_of(sections), ", ")));
+  const KeySpec* spec = find_key(*keys, key);
+  if (!spec)
     throw ConfigError(fmt::format("--set {}: unknown key '{}'; {}valid keys in [{}]: {}", dotted,
-                                  key, suggestion(key, names), section, fmt::join(names, ", ")));
-  }
+                                  key, suggestion(key, names_of(*keys)), section,
+                                  fmt::join(names_of(*keys), ", ")));
+  if (text.find_first_of("\n\r") != std::string::npos)
+    throw ConfigError(fmt::format("--set {}: the value contains a line break", dotted));
   toml::table* table = root[section].as_table();
   if (!table) {
     root.insert_or_assign(section, toml::table{});
     table = root[section].as_table();
   }
   overridden.insert(dotted);
-  if (spec->kind == Kind::kString) {
+  if (spec->spec.kind == ParamKind::kString) {
     table->insert_or_assign(key, unquote(text));
     return;
   }
@@ -237,8 +289,8 @@ void apply_override(toml::table& root, const std::string& assignment,
     toml::table parsed = toml::parse("v = " + text);
     table->insert_or_assign(key, *parsed.get("v"));
   } catch (const toml::parse_error&) {
-    throw ConfigError(
-        fmt::format("--set {}: \"{}\" is not {}", dotted, text, kind_name(spec->kind)));
+    throw ConfigError(fmt::format("--set {}: \"{}\" is not {}", dotted, text,
+                                  kind_description(spec->spec.kind)));
   }
 }
 
@@ -249,7 +301,75 @@ std::string resolve_path(const std::string& value, const std::string& base) {
   return (fs::path(base) / p).lexically_normal().string();
 }
 
+/// The detector type: a --set override wins over the file, the file over the default.
+std::string detector_type(const toml::table& root, const std::vector<std::string>& overrides,
+                          const std::string& source_path) {
+  std::string type = kDefaultDetector;
+  if (const auto* in_file = root["detector"]["type"].as_string()) type = in_file->get();
+  constexpr std::string_view kTypeKey = "detector.type=";
+  for (const auto& o : overrides)
+    if (o.starts_with(kTypeKey)) type = unquote(o.substr(kTypeKey.size()));
+  try {
+    find_detector(type);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: detector.type: {}", source_path, e.what()));
+  }
+  return type;
+}
+
+/// Every key's value (defaults where absent), type- and range-checked, per section.
+std::map<std::string, ParamSet> section_values(const toml::table& root, const Sections& sections,
+                                               const Locator& where) {
+  std::map<std::string, ParamSet> values;
+  for (const auto& [section, keys] : sections) {
+    std::vector<ParamSpec> specs;
+    for (const auto& k : keys) specs.push_back(k.spec);
+    values.emplace(section, ParamSet(specs));
+  }
+  for (const auto& [name, node] : root) {
+    const std::string section(name.str());
+    const std::vector<KeySpec>* keys = find_section(sections, section);
+    if (!keys || !node.is_table())
+      throw ConfigError(fmt::format("{}: '{}' is not a valid section; {}valid sections: [{}]",
+                                    where.at(section, &node), section,
+                                    suggestion(section, names_of(sections)),
+                                    fmt::join(names_of(sections), "], [")));
+    for (const auto& [key_name, value] : *node.as_table()) {
+      const std::string key(key_name.str());
+      const std::string dotted = section + "." + key;
+      const KeySpec* spec = find_key(*keys, key);
+      if (!spec)
+        throw ConfigError(fmt::format("{}: unknown key '{}'; {}valid keys in [{}]: {}",
+                                      where.at(dotted, &value), dotted,
+                                      suggestion(key, names_of(*keys)), section,
+                                      fmt::join(names_of(*keys), ", ")));
+      values[section].set(key, from_toml(value, spec->spec, dotted, where));
+    }
+  }
+  return values;
+}
+
 }  // namespace
+
+std::optional<std::int64_t> parse_memory_size(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  std::int64_t number = 0;
+  const char* end = text.data() + text.size();
+  const auto [rest, ec] = std::from_chars(text.data(), end, number);
+  const std::string unit(rest, end);
+  static const std::vector<std::pair<std::string, int>> kUnits = {
+      {"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40},
+      {"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}};
+  const auto it = std::find_if(kUnits.begin(), kUnits.end(),
+                               [&](const auto& u) { return u.first == unit; });
+  if (ec != std::errc() || rest == text.data() || number <= 0 || it == kUnits.end() ||
+      number > (std::numeric_limits<std::int64_t>::max() >> it->second))
+    throw ConfigError(fmt::format(
+        "run.memory_per_rank = \"{}\": expected \"auto\" or a positive size such as \"512MiB\" "
+        "or \"2GiB\" (units K, M, G, T = KiB, MiB, GiB, TiB)",
+        text));
+  return number << it->second;
+}
 
 std::string Config::provenance_text() const {
   std::string text_with_overrides = text;
@@ -259,10 +379,12 @@ std::string Config::provenance_text() const {
 
 std::vector<std::pair<std::string, std::string>> config_keys() {
   std::vector<std::pair<std::string, std::string>> keys;
-  for (const auto& [section, specs] : fixed_sections())
-    for (const auto& spec : specs) keys.emplace_back(section + "." + spec.name, spec.default_toml);
-  for (const auto& spec : detector_keys("iforest"))
-    keys.emplace_back("detector." + spec.name, spec.default_toml);
+  Sections sections = fixed_sections();
+  sections.emplace_back("detector", detector_keys(kDefaultDetector));
+  for (const auto& [section, specs] : sections)
+    for (const auto& key : specs)
+      keys.emplace_back(section + "." + key.spec.name,
+                        key.no_default ? "" : to_string(key.spec.default_value));
   return keys;
 }
 
@@ -281,127 +403,76 @@ Config parse_config(const std::string& text, const std::string& source_path,
                                   e.source().begin.column, e.description()));
   }
   // The detector type decides which [detector] keys exist, so settle it first.
-  std::string detector_type = "iforest";
-  for (const auto& o : overrides)
-    if (o.rfind("detector.type=", 0) == 0)
-      detector_type = unquote(o.substr(std::string("detector.type=").size()));
-  if (detector_type == "iforest")
-    if (const auto* type = root["detector"]["type"].as_string()) detector_type = type->get();
-  try {
-    find_detector(detector_type);
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("{}: detector.type: {}", source_path, e.what()));
-  }
+  config.detector_type = detector_type(root, overrides, source_path);
+  Sections sections = fixed_sections();
+  sections.emplace_back("detector", detector_keys(config.detector_type));
   std::set<std::string> overridden;
-  for (const auto& o : overrides) apply_override(root, o, overridden, detector_type);
+  for (const auto& o : overrides) apply_override(root, o, sections, overridden);
   const Locator where(source_path, overridden);
-
-  std::vector<std::pair<std::string, std::vector<KeySpec>>> sections = fixed_sections();
-  sections.emplace_back("detector", detector_keys(detector_type));
-  std::vector<std::string> section_names;
-  for (const auto& s : sections) section_names.push_back(s.first);
-  for (const auto& [name, node] : root) {
-    const std::string section(name.str());
-    const auto found = std::find_if(sections.begin(), sections.end(),
-                                    [&](const auto& s) { return s.first == section; });
-    if (found == sections.end() || !node.is_table())
-      throw ConfigError(fmt::format(
-          "{}: '{}' is not a valid section; {}valid sections: [{}]", where.at(section, &node),
-          section, suggestion(section, section_names), fmt::join(section_names, "], [")));
-    std::vector<std::string> key_names;
-    for (const auto& spec : found->second) key_names.push_back(spec.name);
-    for (const auto& [key_name, value] : *node.as_table()) {
-      const std::string key(key_name.str());
-      const auto spec = std::find_if(found->second.begin(), found->second.end(),
-                                     [&](const KeySpec& k) { return k.name == key; });
-      const std::string dotted = section + "." + key;
-      if (spec == found->second.end())
-        throw ConfigError(fmt::format("{}: unknown key '{}'; {}valid keys in [{}]: {}",
-                                      where.at(dotted, &value), dotted, suggestion(key, key_names),
-                                      section, fmt::join(key_names, ", ")));
-      check_value(*spec, Value{&value, dotted}, where);
-    }
-  }
+  const std::map<std::string, ParamSet> values = section_values(root, sections, where);
+  const ParamSet& input = values.at("input");
+  const ParamSet& threshold = values.at("threshold");
+  const ParamSet& run = values.at("run");
 
   const std::string file_dir = fs::path(source_path).parent_path().empty()
                                    ? working_directory
                                    : fs::absolute(fs::path(source_path).parent_path()).string();
-  auto get = [&](const std::string& section, const std::string& key) -> const toml::node* {
+  auto path = [&](const std::string& section, const std::string& key) {
+    return resolve_path(values.at(section).string(key),
+                        where.from_override(section + "." + key) ? working_directory : file_dir);
+  };
+  auto node = [&](const std::string& section, const std::string& key) {
     return root[section][key].node();
-  };
-  auto get_string = [&](const std::string& section, const std::string& key,
-                        const std::string& fallback) {
-    const toml::node* node = get(section, key);
-    return node ? node->as_string()->get() : fallback;
-  };
-  auto get_path = [&](const std::string& section, const std::string& key,
-                      const std::string& fallback) {
-    const std::string dotted = section + "." + key;
-    return resolve_path(get_string(section, key, fallback),
-                        where.from_override(dotted) ? working_directory : file_dir);
-  };
-  auto get_int = [&](const std::string& section, const std::string& key, Index fallback) {
-    const toml::node* node = get(section, key);
-    return node ? static_cast<Index>(node->as_integer()->get()) : fallback;
-  };
-  auto get_real = [&](const std::string& section, const std::string& key) -> std::optional<double> {
-    const toml::node* node = get(section, key);
-    if (!node) return std::nullopt;
-    return node->is_integer() ? static_cast<double>(node->as_integer()->get())
-                              : node->as_floating_point()->get();
   };
 
   InputSpec& in = config.input;
-  if (!get("input", "path"))
+  if (!node("input", "path"))
     throw ConfigError(
         fmt::format("{}: missing required key input.path (the data file to score)", source_path));
-  in.path = get_path("input", "path", "");
-  in.format = get_string("input", "format", in.format);
-  in.dataset = get_string("input", "dataset", in.dataset);
-  in.group = get_string("input", "group", in.group);
-  if (const toml::node* columns = get("input", "columns"))
-    for (const auto& item : *columns->as_array()) in.columns.push_back(item.as_string()->get());
-  in.label = get_string("input", "label", in.label);
-  in.nan_policy = get_string("input", "nan_policy", in.nan_policy);
-  in.block_rows = get_int("input", "block_rows", in.block_rows);
-  in.csv_delimiter = get_string("input", "csv_delimiter", in.csv_delimiter);
+  in.path = path("input", "path");
+  in.format = input.string("format");
+  in.dataset = input.string("dataset");
+  in.group = input.string("group");
+  in.columns = input.strings("columns");
+  in.label = input.string("label");
+  in.nan_policy = input.string("nan_policy");
+  in.block_rows = input.integer("block_rows");
+  in.csv_delimiter = input.string("csv_delimiter");
   if (in.csv_delimiter.size() != 1)
     throw ConfigError(fmt::format("{}: input.csv_delimiter must be a single character",
-                                  where.at("input.csv_delimiter", get("input", "csv_delimiter"))));
-  if (const toml::node* skip = get("input", "skip_bad_rows"))
-    in.skip_bad_rows = skip->as_boolean()->get();
+                                  where.at("input.csv_delimiter", node("input", "csv_delimiter"))));
+  in.skip_bad_rows = input.boolean("skip_bad_rows");
 
-  config.detector_type = detector_type;
-  config.detector_params = ParamSet(find_detector(detector_type).params);
-  for (const ParamSpec& spec : find_detector(detector_type).params) {
-    const toml::node* node = get("detector", spec.name);
-    if (!node) continue;
-    if (spec.kind == ParamKind::kInteger)
-      config.detector_params.set(spec.name, node->as_integer()->get());
-    else if (spec.kind == ParamKind::kReal)
-      config.detector_params.set(spec.name, *get_real("detector", spec.name));
-    else
-      config.detector_params.set(spec.name, node->as_string()->get());
-  }
+  config.detector_params = ParamSet(find_detector(config.detector_type).params);
+  for (const auto& [key, value] : values.at("detector").values())
+    if (key != "type") config.detector_params.set(key, value);
 
-  config.contamination = get_real("threshold", "contamination");
-  config.score_threshold = get_real("threshold", "score");
+  if (node("threshold", "contamination")) config.contamination = threshold.real("contamination");
+  if (node("threshold", "score")) config.score_threshold = threshold.real("score");
   if (config.contamination && config.score_threshold)
     throw ConfigError(
         fmt::format("{}: set either threshold.contamination or threshold.score, not both",
-                    where.at("threshold.score", get("threshold", "score"))));
+                    where.at("threshold.score", node("threshold", "score"))));
   if (config.contamination && *config.contamination <= 0)
     throw ConfigError(
         fmt::format("{}: threshold.contamination = {}: must be in (0, 0.5]",
-                    where.at("threshold.contamination", get("threshold", "contamination")),
+                    where.at("threshold.contamination", node("threshold", "contamination")),
                     *config.contamination));
-  if (!config.contamination && !config.score_threshold) config.contamination = 0.01;
+  if (!config.score_threshold) config.contamination = threshold.real("contamination");
 
-  config.output_path = get_path("output", "path", "hpcad-out/scores.h5");
-  config.model_path = get_path("output", "model", "hpcad-out/model.h5");
-  config.report_path = get_path("output", "report", "hpcad-out/report.json");
-  config.log_level = get_string("run", "log_level", config.log_level);
-  config.score_block_rows = get_int("run", "score_block_rows", config.score_block_rows);
+  config.output_path = path("output", "path");
+  config.model_path = path("output", "model");
+  config.report_path = path("output", "report");
+  config.log_level = run.string("log_level");
+  config.score_block_rows = run.integer("score_block_rows");
+  config.memory_per_rank = run.string("memory_per_rank");
+  try {
+    parse_memory_size(config.memory_per_rank);
+  } catch (const ConfigError& e) {
+    throw ConfigError(
+        fmt::format("{}: {}", where.at("run.memory_per_rank", node("run", "memory_per_rank")),
+                    e.what()));
+  }
   return config;
 }
 

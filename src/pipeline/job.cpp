@@ -6,28 +6,32 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
-#include <ostream>
 #include <sstream>
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/core/sha256.hpp"
-#include "hpcad/detectors/detector.hpp"
 #include "hpcad/eval/metrics.hpp"
 #include "hpcad/eval/threshold.hpp"
-#include "hpcad/io/hdf5.hpp"
-#include "hpcad/io/input.hpp"
+#include "hpcad/features/impute.hpp"
 #include "hpcad/io/model_file.hpp"
 #include "hpcad/io/output_path.hpp"
 #include "hpcad/io/score_writer.hpp"
+#include "hpcad/io/sources.hpp"
 #include "hpcad/pipeline/config.hpp"
 #include "hpcad/pipeline/report.hpp"
+#include "hpcad/pipeline/resources.hpp"
 
 namespace hpcad {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// Room for what a block costs beyond the cache: the reader's buffer, the block, each
+/// transform's output and the detector's scratch.
+constexpr std::int64_t kBlockCopies = 4;
+/// Room for the model (trees, gathered samples, statistics) and small allocations.
+constexpr std::int64_t kModelReserve = std::int64_t{32} << 20;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -52,14 +56,6 @@ const char* command_name(JobKind kind) {
       return "score";
   }
   return "";
-}
-
-/// Runs a guarded phase and records its wall time on this rank.
-void timed_phase(Comm& comm, PhaseTimer& timer, const std::string& phase,
-                 const std::function<void()>& body) {
-  const auto start = Clock::now();
-  guarded_phase(comm, phase, body);
-  timer.add(phase, seconds_since(start));
 }
 
 LogLevel parse_level(const std::string& level) {
@@ -98,6 +94,345 @@ void write_text_file(const std::string& path, const std::string& text) {
   if (!out) throw IoError(fmt::format("{}: write failed", path));
 }
 
+/// Collective. Rank 0 reads the config file; every rank parses the same text.
+Config load_config(Comm& comm, const JobRequest& request) {
+  std::string text;
+  guarded_phase(comm, "config", [&] {
+    if (comm.rank() != 0) return;
+    std::ifstream in(request.config_path, std::ios::binary);
+    if (!in) throw IoError(fmt::format("{}: cannot open the config file", request.config_path));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  });
+  text = comm.broadcast_string(text, 0);
+  Config config;
+  guarded_phase(comm, "config", [&] {
+    config = parse_config(text, request.config_path, request.overrides, request.working_directory);
+    if (request.kind == JobKind::kTrain && config.model_path.empty())
+      throw ConfigError(
+          fmt::format("{}: output.model is empty; hpcad train needs a model file to write",
+                      request.config_path));
+  });
+  return config;
+}
+
+/// Everything one job shares between its stages.
+struct Job {
+  Job(Comm& c, const JobRequest& r)
+      : comm(c),
+        request(r),
+        config(load_config(c, r)),
+        log(c.rank(), c.size(), parse_level(config.log_level)),
+        progress(log, "read"),
+        pending(c.rank() == 0) {}
+
+  bool root() const { return comm.rank() == 0; }
+  bool writes_scores() const { return request.kind != JobKind::kTrain; }
+  bool writes_model() const { return request.kind != JobKind::kScore && !config.model_path.empty(); }
+  bool writes_report() const {
+    return request.kind != JobKind::kTrain && !config.report_path.empty();
+  }
+  /// Runs a guarded phase and records its wall time on this rank.
+  void phase(const std::string& name, const std::function<void()>& body) {
+    const auto start = Clock::now();
+    guarded_phase(comm, name, body);
+    timer.add(name, seconds_since(start));
+  }
+
+  Comm& comm;
+  const JobRequest& request;
+  Config config;
+  Log log;
+  PassProgress progress;
+  PhaseTimer timer;
+  Provenance provenance;
+  PendingOutputs pending;
+  JobReport report;
+  std::string model_sha256;
+};
+
+/// Collective. Agrees on the job's identity and refuses outputs that cannot be written,
+/// before any expensive work.
+void prepare(Job& job) {
+  Provenance& p = job.provenance;
+  p.command = command_name(job.request.kind);
+  p.job_id = agree_job_id(job.comm);
+  p.created = job.comm.broadcast_string(job.root() ? utc_now() : "", 0);
+  p.input_path = job.config.input.path;
+  p.ranks = job.comm.size();
+  p.config_sha256 = sha256_hex(job.config.provenance_text());
+  job.log.info("{} on {} rank{}: input {}", p.command, job.comm.size(),
+               job.comm.size() > 1 ? "s" : "", p.input_path);
+  job.phase("prepare", [&] {
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (job.writes_scores()) outputs.emplace_back("output.path", job.config.output_path);
+    if (job.writes_model()) outputs.emplace_back("output.model", job.config.model_path);
+    if (job.writes_report()) outputs.emplace_back("output.report", job.config.report_path);
+    for (const auto& [key, path] : outputs) {
+      refuse_overwriting_input(path, key, job.config.input.path);
+      if (job.request.kind == JobKind::kScore)
+        refuse_overwriting_input(path, key, job.request.model_path);
+      if (job.root()) prepare_output_directory(path, key);
+    }
+  });
+}
+
+/// Collective. Rank 0 reads the model file; every rank validates and loads the same bytes.
+Model load_model(Job& job) {
+  std::vector<std::byte> image;
+  job.phase("model", [&] {
+    if (job.root()) image = read_file_bytes(job.request.model_path);
+  });
+  job.comm.broadcast(image, 0);
+  Model model;
+  job.phase("model", [&] {
+    Sha256 hash;
+    hash.update(image);
+    job.model_sha256 = hash.hex_digest();
+    model = read_model_file(image, job.request.model_path);
+  });
+  job.log.info("model {}: {} with {} features (sha256 {})", job.request.model_path,
+               model.detector->type(), model.feature_schema().n_features,
+               job.model_sha256.substr(0, 12));
+  return model;
+}
+
+/// An unfitted model as the config describes it.
+Model configured_model(const Config& config) {
+  Model model;
+  if (config.input.nan_policy == "impute")
+    model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+  model.detector = make_detector(config.detector_type, config.detector_params);
+  return model;
+}
+
+/// Collective. Opens the input and sizes the cache: scores (and labels) must stay resident,
+/// a few blocks are in flight, the rest of the budget may cache the rows.
+std::unique_ptr<BlockSource> open_input(Job& job) {
+  std::unique_ptr<BlockReader> reader;
+  MemoryBudget budget;
+  job.phase("read", [&] {
+    budget = resolve_memory_budget(job.comm, job.config.memory_per_rank);
+    reader = open_input_reader(job.comm, job.config.input);
+  });
+  const TableInfo& info = reader->info();
+  std::int64_t cache_budget = 0;
+  job.phase("read", [&] {
+    const std::int64_t resident =
+        job.writes_scores() ? info.local_rows * (8 + (info.has_labels ? 1 : 0)) : 0;
+    const std::int64_t block_bytes = std::min(job.config.input.block_rows, info.local_rows) *
+                                     (info.schema.n_features + 1) * 8;
+    const std::int64_t needed = resident + kBlockCopies * block_bytes + kModelReserve;
+    if (budget.bytes < needed)
+      throw ConfigError(fmt::format(
+          "run.memory_per_rank: {} MiB (from {}) is too small for {} rows on this rank: the "
+          "scores alone need {} MiB and the job at least {} MiB; use more ranks or more memory",
+          budget.bytes >> 20, budget.origin, info.local_rows, resident >> 20, (needed >> 20) + 1));
+    cache_budget = budget.bytes - needed;
+  });
+  job.report.memory.budget_bytes = budget.bytes;
+  job.report.memory.budget_origin = budget.origin;
+  auto source = std::make_unique<BlockSource>(job.comm, std::move(reader), cache_budget);
+  source->set_progress(&job.progress);
+  job.log.info("input {}: {} rows x {} features; memory {} MiB per rank ({})",
+               source->reader().kind(), info.global_rows, info.schema.n_features,
+               budget.bytes >> 20, budget.origin);
+  return source;
+}
+
+/// Local. The input must have the columns the model was trained on.
+void check_input_matches(const Model& model, const TableInfo& input, const std::string& path) {
+  const Schema& expected = model.input_schema;
+  if (input.schema.n_features != expected.n_features)
+    throw DataError(fmt::format("{}: the model expects {} features but the input has {}", path,
+                                expected.n_features, input.schema.n_features));
+  if (!expected.feature_names.empty() && !input.schema.feature_names.empty() &&
+      expected.feature_names != input.schema.feature_names)
+    throw DataError(fmt::format("{}: the model's feature names ({}) differ from the input's ({})",
+                                path, fmt::join(expected.feature_names, ", "),
+                                fmt::join(input.schema.feature_names, ", ")));
+}
+
+/// Collective. What the report says about the job before scoring.
+void fill_report(Job& job, const Model& model, const BlockSource& input) {
+  JobReport& report = job.report;
+  report.command = job.provenance.command;
+  report.config_path = job.request.config_path;
+  report.input_path = job.provenance.input_path;
+  report.detector = model.detector->type();
+  report.ranks = job.comm.size();
+  report.rows = input.global_rows();
+  report.features = input.n_features();
+  report.created = job.provenance.created;
+  report.skipped_rows = job.comm.allreduce_value(input.reader().skipped_rows(), ReduceOp::kSum);
+  if (report.skipped_rows > 0)
+    job.log.info("skipped {} malformed rows (input.skip_bad_rows = true)", report.skipped_rows);
+}
+
+/// Collective. Fits the configured transforms and detector.
+Model train_model(Job& job, RowSource& input) {
+  Model model = configured_model(job.config);
+  const auto start = Clock::now();
+  job.progress.start("fit");
+  job.phase("fit", [&] {
+    FitContext context{job.comm, job.log};
+    model.fit(context, input, job.config.input.path);
+  });
+  const double seconds = seconds_since(start);
+  job.log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", model.detector->type(),
+               input.global_rows(), seconds,
+               static_cast<double>(input.global_rows()) / std::max(seconds, 1e-9) * 1e-6);
+  model.training = job.provenance;
+  model.training.rows = input.global_rows();
+  return model;
+}
+
+/// Collective. Rank 0 writes the model to its temporary name.
+void write_model(Job& job, const Model& model) {
+  const std::string temporary = temporary_path(job.config.model_path, job.provenance.job_id);
+  job.pending.add(temporary, job.config.model_path);
+  job.phase("write", [&] {
+    if (!job.root()) return;
+    write_model_file(temporary, model);
+    Sha256 hash;
+    hash.update(read_file_bytes(temporary));
+    job.model_sha256 = hash.hex_digest();
+  });
+  job.model_sha256 = job.comm.broadcast_string(job.model_sha256, 0);
+  job.report.model_path = job.config.model_path;
+  job.log.info("model written: {} (sha256 {})", job.config.model_path,
+               job.model_sha256.substr(0, 12));
+}
+
+/// This rank's scores and labels, in local row order.
+struct LocalScores {
+  std::vector<double> scores;
+  std::vector<std::int8_t> labels;
+};
+
+/// Collective. One pass over the detector's view of the input, block by block.
+LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
+  const Index n = input.local_rows();
+  LocalScores local;
+  local.scores.resize(static_cast<std::size_t>(n));
+  if (input.has_labels()) local.labels.resize(static_cast<std::size_t>(n));
+  const auto start = Clock::now();
+  job.progress.start("score");
+  job.phase("score", [&] {
+    const auto features = model.features(input, job.config.input.path);
+    const Detector& detector = *model.detector;
+    RowBlock block;
+    features->rewind();
+    while (features->next(block)) {
+      const Index at = block.global_begin - input.local_begin();
+      const auto out = std::span(local.scores).subspan(at, block.n_rows);
+      if (detector.scores_collectively())
+        detector.score_collective(job.comm, block, out);
+      else
+        detector.score(block, out);
+      for (Index i = 0; i < static_cast<Index>(block.labels.size()); ++i)
+        local.labels[at + i] = static_cast<std::int8_t>(block.labels[i]);
+    }
+    job.report.imputed_values =
+        model.transforms.empty()
+            ? 0
+            : job.comm.allreduce_value(features->non_finite_inputs(), ReduceOp::kSum);
+  });
+  const double seconds = seconds_since(start);
+  job.log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", input.global_rows(),
+               seconds, static_cast<double>(n) / std::max(seconds, 1e-9) * 1e-6);
+  return local;
+}
+
+/// Collective. Threshold, metrics against labels, and the scores file (temporary name).
+void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
+  ThresholdResult threshold;
+  job.phase("threshold", [&] {
+    threshold = job.config.contamination
+                    ? contamination_threshold(job.comm, local.scores, *job.config.contamination)
+                    : fixed_threshold(job.comm, local.scores, *job.config.score_threshold);
+  });
+  JobReport& report = job.report;
+  report.threshold = threshold.threshold;
+  report.contamination = job.config.contamination;
+  report.anomalies = threshold.flagged;
+  report.achieved_fraction = threshold.achieved_fraction();
+  job.log.info("threshold {:.6f}: {} anomalies ({:.4f}% of rows)", threshold.threshold,
+               threshold.flagged, 100 * threshold.achieved_fraction());
+  if (input.has_labels())
+    job.phase("evaluate", [&] {
+      report.metrics = evaluate_scores(job.comm, local.scores, local.labels, threshold.threshold);
+    });
+  const std::string temporary = temporary_path(job.config.output_path, job.provenance.job_id);
+  job.pending.add(temporary, job.config.output_path);
+  report.scores_path = job.config.output_path;
+  ScoreFileInfo info;
+  info.threshold = threshold.threshold;
+  info.contamination = job.config.contamination.value_or(std::nan(""));
+  info.achieved_fraction = threshold.achieved_fraction();
+  info.flagged = threshold.flagged;
+  info.model_sha256 = job.model_sha256;
+  info.config_text = job.config.provenance_text();
+  info.input_path = job.provenance.input_path;
+  info.detector = report.detector;
+  info.created = job.provenance.created;
+  info.ranks = job.comm.size();
+  job.phase("write", [&] {
+    write_score_file(job.comm, temporary, input.local_begin(), input.global_rows(), local.scores,
+                     info);
+  });
+}
+
+/// The one-paragraph summary rank 0 prints.
+std::string summary(const Job& job) {
+  const JobReport& r = job.report;
+  std::string text;
+  if (job.writes_scores()) {
+    text = fmt::format("{} rows, {} anomalies ({:.3f}%), threshold {:.6g}", r.rows, r.anomalies,
+                       100 * r.achieved_fraction, r.threshold);
+    if (r.metrics)
+      text += fmt::format(
+          "; ROC-AUC {:.4f}, PR-AUC {:.4f}, precision {:.4f}, recall {:.4f}, F1 {:.4f}",
+          r.metrics->roc_auc, r.metrics->pr_auc, r.metrics->precision, r.metrics->recall,
+          r.metrics->f1);
+    text += fmt::format("\nscores: {}", job.config.output_path);
+  } else {
+    text = fmt::format("trained {} on {} rows x {} features", r.detector, r.rows, r.features);
+  }
+  if (job.writes_model()) text += fmt::format("\nmodel: {}", job.config.model_path);
+  if (job.writes_report()) text += fmt::format("\nreport: {}", job.config.report_path);
+  return text;
+}
+
+/// Collective. Memory and timings over ranks, the report, then every output renamed.
+std::string finish(Job& job, const BlockSource& source) {
+  JobReport& report = job.report;
+  const char mode = source.cached() ? 'c' : 's';  // cached in memory, or streamed
+  report.memory.rank_modes = job.comm.allgather(mode);
+  const double peak = static_cast<double>(peak_rss_bytes());
+  report.memory.peak_rss_min = job.comm.allreduce_value(peak, ReduceOp::kMin);
+  report.memory.peak_rss_max = job.comm.allreduce_value(peak, ReduceOp::kMax);
+  report.memory.peak_rss_mean = job.comm.allreduce_value(peak, ReduceOp::kSum) / job.comm.size();
+  job.log.info("memory: {} of {} ranks cached their rows; peak RSS per rank {:.0f} / {:.0f} / "
+               "{:.0f} MiB (min / mean / max)",
+               std::count(report.memory.rank_modes.begin(), report.memory.rank_modes.end(), 'c'),
+               job.comm.size(), report.memory.peak_rss_min / (1 << 20),
+               report.memory.peak_rss_mean / (1 << 20), report.memory.peak_rss_max / (1 << 20));
+  report.model_sha256 = job.model_sha256;
+  report.phases = reduce_timings(job.comm, job.timer);
+  if (job.writes_report()) {
+    const std::string temporary = temporary_path(job.config.report_path, job.provenance.job_id);
+    job.pending.add(temporary, job.config.report_path);
+    guarded_phase(job.comm, "write", [&] {
+      if (job.root()) write_text_file(temporary, to_json(report));
+    });
+  }
+  job.comm.barrier();  // every rank has closed every temporary file
+  guarded_phase(job.comm, "commit", [&] { job.pending.commit(); });
+  return summary(job);
+}
+
 }  // namespace
 
 std::string agree_job_id(Comm& comm) {
@@ -110,286 +445,19 @@ std::string agree_job_id(Comm& comm) {
 }
 
 std::string run_job(Comm& comm, const JobRequest& request) {
-  const bool root = comm.rank() == 0;
-  PhaseTimer timer;
-  const std::string job_id = agree_job_id(comm);
-  const std::string created = comm.broadcast_string(root ? utc_now() : "", 0);
-
-  // Rank 0 reads the file; every rank parses the same text, so all agree on the result.
-  std::string text;
-  timed_phase(comm, timer, "config", [&] {
-    if (root) {
-      std::ifstream in(request.config_path, std::ios::binary);
-      if (!in) throw IoError(fmt::format("{}: cannot open the config file", request.config_path));
-      std::stringstream buffer;
-      buffer << in.rdbuf();
-      text = buffer.str();
-    }
-  });
-  text = comm.broadcast_string(text, 0);
-  Config config;
-  timed_phase(comm, timer, "config", [&] {
-    config = parse_config(text, request.config_path, request.overrides, request.working_directory);
-    if (request.kind == JobKind::kTrain && config.model_path.empty())
-      throw ConfigError(
-          fmt::format("{}: output.model is empty; hpcad train needs a model file to write",
-                      request.config_path));
-  });
-  const Log log(comm.rank(), comm.size(), parse_level(config.log_level));
-  const bool writes_scores = request.kind != JobKind::kTrain;
-  const bool writes_model = request.kind != JobKind::kScore && !config.model_path.empty();
-  const bool writes_report = request.kind != JobKind::kTrain && !config.report_path.empty();
-  log.info("{} on {} rank{}: input {}", command_name(request.kind), comm.size(),
-           comm.size() > 1 ? "s" : "", config.input.path);
-
-  // Fail fast, before any expensive work, on outputs that cannot be written.
-  timed_phase(comm, timer, "prepare", [&] {
-    std::vector<std::pair<std::string, std::string>> outputs;
-    if (writes_scores) outputs.emplace_back("output.path", config.output_path);
-    if (writes_model) outputs.emplace_back("output.model", config.model_path);
-    if (writes_report) outputs.emplace_back("output.report", config.report_path);
-    for (const auto& [key, path] : outputs) {
-      refuse_overwriting_input(path, key, config.input.path);
-      if (request.kind == JobKind::kScore) refuse_overwriting_input(path, key, request.model_path);
-      if (root) prepare_output_directory(path, key);
-    }
-  });
-
-  // score: rank 0 reads the model file, every rank validates the same bytes.
-  std::unique_ptr<Detector> detector;
-  ModelFile model;
-  std::string model_sha256;
-  if (request.kind == JobKind::kScore) {
-    std::vector<std::byte> image;
-    timed_phase(comm, timer, "model", [&] {
-      if (root) image = read_file_bytes(request.model_path);
-    });
-    comm.broadcast(image, 0);
-    timed_phase(comm, timer, "model", [&] {
-      Sha256 hash;
-      hash.update(image);
-      model_sha256 = hash.hex_digest();
-      model = read_model_file(image, request.model_path);
-      detector = make_detector(model.detector, model.params);
-      detector->load_state(model.n_features, model.state);
-    });
-    log.info("model {}: {} with {} features (sha256 {})", request.model_path, model.detector,
-             model.n_features, model_sha256.substr(0, 12));
-  } else {
-    timed_phase(comm, timer, "model",
-                [&] { detector = make_detector(config.detector_type, config.detector_params); });
-  }
-
-  InputStats input_stats;
-  RowSlab slab;
-  const auto read_start = Clock::now();
-  slab = read_input(comm, config.input, &input_stats);
-  timer.add("read", seconds_since(read_start));
-  const double read_seconds = timer.local().back().second;
-  const double megabytes = static_cast<double>(slab.global_rows * slab.n_features()) * 8e-6;
-  log.info("read {} rows x {} features ({:.1f} MB) in {:.2f}s ({:.0f} MB/s)", slab.global_rows,
-           slab.n_features(), megabytes, read_seconds,
-           read_seconds > 0 ? megabytes / read_seconds : 0.0);
-  if (input_stats.skipped_rows > 0)
-    log.info("skipped {} malformed rows (input.skip_bad_rows = true)", input_stats.skipped_rows);
-  if (input_stats.imputed_values > 0)
-    log.info("imputed {} non-finite values with column means", input_stats.imputed_values);
-
-  if (request.kind == JobKind::kScore) {
-    timed_phase(comm, timer, "validate", [&] {
-      if (slab.n_features() != model.n_features)
-        throw DataError(fmt::format("{}: the model expects {} features but input {} has {}",
-                                    request.model_path, model.n_features, config.input.path,
-                                    slab.n_features()));
-      if (!model.feature_names.empty() && !slab.schema.feature_names.empty() &&
-          model.feature_names != slab.schema.feature_names)
-        throw DataError(fmt::format(
-            "{}: the model's feature names ({}) differ from the input's ({})", request.model_path,
-            fmt::join(model.feature_names, ", "), fmt::join(slab.schema.feature_names, ", ")));
-    });
-  } else {
-    const auto fit_start = Clock::now();
-    timed_phase(comm, timer, "fit", [&] { detector->fit(comm, slab, log); });
-    const double fit_seconds = seconds_since(fit_start);
-    log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", detector->type(), slab.global_rows,
-             fit_seconds,
-             fit_seconds > 0 ? static_cast<double>(slab.global_rows) / fit_seconds * 1e-6 : 0.0);
-  }
-
-  PendingOutputs pending(root);
-  JobReport report;
-  report.command = command_name(request.kind);
-  report.config_path = request.config_path;
-  report.input_path = config.input.path;
-  report.detector = detector->type();
-  report.ranks = comm.size();
-  report.rows = slab.global_rows;
-  report.features = slab.n_features();
-  report.created = created;
-  report.imputed_values = input_stats.imputed_values;
-  report.skipped_rows = input_stats.skipped_rows;
-
-  if (writes_model) {
-    const std::string temporary = temporary_path(config.model_path, job_id);
-    pending.add(temporary, config.model_path);
-    timed_phase(comm, timer, "write", [&] {
-      if (!root) return;
-      ModelFile out;
-      out.detector = detector->type();
-      out.params = detector->params();
-      out.n_features = detector->n_features();
-      out.feature_names = slab.schema.feature_names;
-      out.state = detector->save_state();
-      out.input_path = config.input.path;
-      out.training_rows = slab.global_rows;
-      out.ranks = comm.size();
-      out.created = created;
-      out.config_sha256 = sha256_hex(config.provenance_text());
-      write_model_file(temporary, out);
-      Sha256 hash;
-      hash.update(read_file_bytes(temporary));
-      model_sha256 = hash.hex_digest();
-    });
-    model_sha256 = comm.broadcast_string(model_sha256, 0);
-    report.model_path = config.model_path;
-    log.info("model written: {} (sha256 {})", config.model_path, model_sha256.substr(0, 12));
-  }
-  report.model_sha256 = model_sha256;
-
-  std::string summary;
-  if (writes_scores) {
-    // Score block by block: memory beyond the slab stays bounded by the block size.
-    std::vector<double> scores(static_cast<std::size_t>(slab.n_rows()));
-    const auto score_start = Clock::now();
-    timed_phase(comm, timer, "score", [&] {
-      const Index block = config.score_block_rows;
-      const Index d = slab.n_features();
-      auto last_report = Clock::now();
-      for (Index begin = 0; begin < slab.n_rows(); begin += block) {
-        const Index rows = std::min(block, slab.n_rows() - begin);
-        detector->score(std::span(slab.values).subspan(begin * d, rows * d),
-                        std::span(scores).subspan(begin, rows));
-        if (root && Clock::now() - last_report > std::chrono::seconds(5)) {
-          const double seconds = seconds_since(score_start);
-          log.info("score: {:.0f}% of rank 0's rows, {:.2f} M rows/s per rank",
-                   100.0 * (begin + rows) / slab.n_rows(), (begin + rows) / seconds * 1e-6);
-          last_report = Clock::now();
-        }
-      }
-    });
-    const double score_seconds = seconds_since(score_start);
-    log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", slab.global_rows,
-             score_seconds, score_seconds > 0 ? slab.n_rows() / score_seconds * 1e-6 : 0.0);
-
-    ThresholdResult threshold;
-    timed_phase(comm, timer, "threshold", [&] {
-      threshold = config.contamination
-                      ? contamination_threshold(comm, scores, *config.contamination)
-                      : fixed_threshold(comm, scores, *config.score_threshold);
-    });
-    report.threshold = threshold.threshold;
-    report.contamination = config.contamination;
-    report.anomalies = threshold.flagged;
-    report.achieved_fraction = threshold.achieved_fraction();
-    log.info("threshold {:.6f}: {} anomalies ({:.4f}% of rows)", threshold.threshold,
-             threshold.flagged, 100 * threshold.achieved_fraction());
-
-    if (slab.has_labels) {
-      timed_phase(comm, timer, "evaluate", [&] {
-        report.metrics = evaluate_scores(comm, scores, slab.labels, threshold.threshold);
-      });
-    }
-
-    const std::string temporary = temporary_path(config.output_path, job_id);
-    pending.add(temporary, config.output_path);
-    report.scores_path = config.output_path;
-    ScoreFileInfo info;
-    info.threshold = threshold.threshold;
-    info.contamination = config.contamination.value_or(std::nan(""));
-    info.achieved_fraction = threshold.achieved_fraction();
-    info.flagged = threshold.flagged;
-    info.model_sha256 = model_sha256;
-    info.config_text = config.provenance_text();
-    info.input_path = config.input.path;
-    info.detector = detector->type();
-    info.created = created;
-    info.ranks = comm.size();
-    timed_phase(comm, timer, "write", [&] {
-      write_score_file(comm, temporary, slab.global_begin, slab.global_rows, scores, info);
-    });
-    summary =
-        fmt::format("{} rows, {} anomalies ({:.3f}%), threshold {:.6g}", slab.global_rows,
-                    threshold.flagged, 100 * threshold.achieved_fraction(), threshold.threshold);
-    if (report.metrics)
-      summary +=
-          fmt::format("; ROC-AUC {:.4f}, PR-AUC {:.4f}, precision {:.4f}, recall {:.4f}, F1 {:.4f}",
-                      report.metrics->roc_auc, report.metrics->pr_auc, report.metrics->precision,
-                      report.metrics->recall, report.metrics->f1);
-    summary += fmt::format("\nscores: {}", config.output_path);
-  } else {
-    summary = fmt::format("trained {} on {} rows x {} features", detector->type(), slab.global_rows,
-                          slab.n_features());
-  }
-  if (writes_model) summary += fmt::format("\nmodel: {}", config.model_path);
-
-  report.phases = reduce_timings(comm, timer);
-  if (writes_report) {
-    const std::string temporary = temporary_path(config.report_path, job_id);
-    pending.add(temporary, config.report_path);
-    guarded_phase(comm, "write", [&] {
-      if (root) write_text_file(temporary, to_json(report));
-    });
-    summary += fmt::format("\nreport: {}", config.report_path);
-  }
-  comm.barrier();  // every rank has closed every temporary file
-  guarded_phase(comm, "commit", [&] { pending.commit(); });
-  return summary;
-}
-
-void inspect_file(const std::string& path, std::ostream& out) {
-  h5::File file = h5::File::open_local(path);
-  const hid_t root = file.id();
-  const std::string format = h5::read_string_attribute(root, "format").value_or("");
-  if (format == kModelFormat) {
-    std::vector<std::byte> image = read_file_bytes(path);
-    Sha256 hash;
-    hash.update(image);
-    const ModelFile model = read_model_file(image, path);
-    out << fmt::format("hpcad model file {}\n", path);
-    out << fmt::format("  format          {} version {}\n", kModelFormat, kModelFormatVersion);
-    out << fmt::format("  sha256          {}\n", hash.hex_digest());
-    out << fmt::format("  detector        {}\n", model.detector);
-    for (const auto& [name, value] : model.params.values())
-      out << fmt::format("    {:<14}{}\n", name, to_string(value));
-    out << fmt::format("  features        {}{}\n", model.n_features,
-                       model.feature_names.empty()
-                           ? ""
-                           : fmt::format(" ({})", fmt::join(model.feature_names, ", ")));
-    for (const auto& [name, values] : model.state.integers)
-      out << fmt::format("  state {:<24}{} int64\n", name, values.size());
-    for (const auto& [name, values] : model.state.reals)
-      out << fmt::format("  state {:<24}{} float64\n", name, values.size());
-    out << fmt::format("  trained on      {} ({} rows, {} ranks)\n", model.input_path,
-                       model.training_rows, model.ranks);
-    out << fmt::format("  created         {}\n", model.created);
-    out << fmt::format("  config sha256   {}\n", model.config_sha256);
-    return;
-  }
-  if (format == "hpcad-scores") {
-    out << fmt::format("hpcad scores file {}\n", path);
-    for (const char* key : {"rows", "anomalies"})
-      out << fmt::format("  {:<18}{}\n", key, h5::read_int_attribute(root, key).value_or(-1));
-    for (const char* key : {"threshold", "contamination", "achieved_fraction"})
-      out << fmt::format("  {:<18}{}\n", key,
-                         h5::read_real_attribute(root, key).value_or(std::nan("")));
-    for (const char* key : {"detector", "input_path", "model_sha256", "hpcad_version", "created"})
-      out << fmt::format("  {:<18}{}\n", key, h5::read_string_attribute(root, key).value_or(""));
-    out << fmt::format("  {:<18}{}\n", "ranks", h5::read_int_attribute(root, "ranks").value_or(-1));
-    return;
-  }
-  throw DataError(
-      fmt::format("{}: neither an hpcad model nor an hpcad scores file (format attribute \"{}\")",
-                  path, format));
+  Job job(comm, request);
+  prepare(job);
+  Model model;
+  if (request.kind == JobKind::kScore) model = load_model(job);
+  const std::unique_ptr<BlockSource> input = open_input(job);
+  if (request.kind == JobKind::kScore)
+    job.phase("validate", [&] { check_input_matches(model, input->info(), request.model_path); });
+  else
+    model = train_model(job, *input);
+  fill_report(job, model, *input);
+  if (job.writes_model()) write_model(job, model);
+  if (job.writes_scores()) write_scores(job, score_rows(job, model, *input), *input);
+  return finish(job, *input);
 }
 
 }  // namespace hpcad

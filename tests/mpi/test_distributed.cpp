@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "../support/detector_testing.hpp"
 #include "../support/forest_params.hpp"
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
@@ -20,16 +21,17 @@
 namespace hpcad {
 namespace {
 
+using testing_support::block_of;
+using testing_support::fit_slab;
 using testing_support::forest_params;
 
-const Log kQuiet(0, 1, LogLevel::kQuiet);
 
 /// The whole table, identical on every rank; rows sorted by feature 0 when `sorted`
 /// (the skewed case: each rank holds a different region of the space).
 std::vector<double> make_table(Index rows, Index d, bool sorted) {
   std::vector<double> v;
   for (Index i = 0; i < rows; ++i) {
-    RandomStream rng(99, StreamPurpose::kGenerateRow, static_cast<std::uint64_t>(i));
+    RandomStream rng(99, "test.data", static_cast<std::uint64_t>(i));
     const bool outlier = i % 37 == 0;
     for (Index j = 0; j < d; ++j) v.push_back(outlier ? 6 + rng.normal() : rng.normal());
   }
@@ -66,14 +68,14 @@ TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
   RowSlab whole = slab_of(table, d, serial);
 
   IsolationForest distributed(forest_params(37, 64, 5)), reference(forest_params(37, 64, 5));
-  distributed.fit(comm, slab, kQuiet);
-  reference.fit(serial, whole, kQuiet);
+  fit_slab(distributed, slab, comm, 100);
+  fit_slab(reference, whole, serial, 1000);
   EXPECT_EQ(distributed.save_state(), reference.save_state());
 
   std::vector<double> local(static_cast<std::size_t>(slab.n_rows())),
       all(static_cast<std::size_t>(rows));
-  distributed.score(slab.values, local);
-  reference.score(whole.values, all);
+  distributed.score(block_of(slab), local);
+  reference.score(block_of(whole), all);
   for (Index i = 0; i < slab.n_rows(); ++i)
     ASSERT_EQ(local[i], all[slab.global_begin + i]) << "row " << i;
 
@@ -84,7 +86,7 @@ TEST_P(Distributed, ForestAndScoresEqualTheSingleProcessFit) {
     EXPECT_EQ(t.threshold, ref.threshold);
     EXPECT_EQ(t.flagged, ref.flagged);
   }
-  std::vector<double> labels_all(static_cast<std::size_t>(rows)), labels_local;
+  std::vector<std::int8_t> labels_all(static_cast<std::size_t>(rows)), labels_local;
   for (Index i = 0; i < rows; ++i) labels_all[i] = (i * 7919) % 13 == 0 ? 1 : 0;
   labels_local.assign(labels_all.begin() + slab.global_begin,
                       labels_all.begin() + slab.global_begin + slab.n_rows());

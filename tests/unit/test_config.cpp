@@ -67,6 +67,32 @@ TEST(Config, OverridesAreTypedAndPathsResolveAgainstTheWorkingDirectory) {
   EXPECT_EQ(parse(kMinimal, {"detector.type=\"iforest\""}).detector_type, "iforest");
 }
 
+TEST(Config, DetectorTypeOverrideWinsOverTheFileInBothDirections) {
+  // The file names an unknown type; the override replaces it before validation.
+  const std::string unknown_in_file = "[input]\npath = \"x.h5\"\n[detector]\ntype = \"magic\"\n";
+  EXPECT_EQ(parse(unknown_in_file, {"detector.type=iforest"}).detector_type, "iforest");
+  // The file names a valid type; an override naming another type is what gets validated.
+  expect_error(kMinimal, {"detector.type=magic"}, {"unknown detector type \"magic\""});
+}
+
+TEST(Config, MemoryPerRank) {
+  EXPECT_EQ(parse(kMinimal).memory_per_rank, "auto");
+  EXPECT_EQ(parse_memory_size("auto"), std::nullopt);
+  EXPECT_EQ(parse_memory_size("512MiB"), std::int64_t{512} << 20);
+  EXPECT_EQ(parse_memory_size("2G"), std::int64_t{2} << 30);
+  EXPECT_EQ(parse_memory_size("64KiB"), std::int64_t{64} << 10);
+  EXPECT_EQ(parse_memory_size("3TiB"), std::int64_t{3} << 40);
+  EXPECT_EQ(parse_memory_size("1000"), 1000);
+  for (const char* bad : {"", "0MiB", "-1G", "12XB", "1.5GiB", "GiB", "9999999999T"})
+    EXPECT_THROW(parse_memory_size(bad), ConfigError) << bad;
+  expect_error(kMinimal, {"run.memory_per_rank=lots"},
+               {"--set run.memory_per_rank", "\"lots\"", "512MiB"});
+}
+
+TEST(Config, SetRejectsLineBreaksInValues) {
+  expect_error(kMinimal, {"input.label=y\nz"}, {"--set input.label", "line break"});
+}
+
 TEST(Config, ScoreThresholdInsteadOfContamination) {
   const Config c = parse("[input]\npath = \"x.h5\"\n[threshold]\nscore = 0.6\n");
   EXPECT_DOUBLE_EQ(*c.score_threshold, 0.6);
@@ -95,7 +121,7 @@ TEST(Config, Errors) {
   expect_error("[input]\npath = \"x.h5\"\nformat = \"xls\"\n", {},
                {"job.toml:3", "must be one of \"auto\", \"hdf5\""});
   expect_error("[input]\npath = \"x.h5\"\n[detector]\ntype = \"magic\"\n", {},
-               {"unknown detector type \"magic\"", "valid types: \"iforest\""});
+               {"unknown detector type \"magic\"", "valid detector types: \"iforest\""});
   expect_error("title = \"x\"\n[input]\npath = \"x.h5\"\n", {}, {"'title' is not a valid section"});
   expect_error("[input]\npath = \"x.h5\"\ncsv_delimiter = \"ab\"\n", {}, {"single character"});
   expect_error("[input]\npath = \"x.h5\"\ncolumns = [1, 2]\n", {},

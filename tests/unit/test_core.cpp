@@ -28,8 +28,8 @@ TEST(Sha256, IncrementalEqualsOneShot) {
 }
 
 TEST(RandomStream, ReproducibleAndIndependent) {
-  RandomStream a(42, StreamPurpose::kTreeSample, 3), b(42, StreamPurpose::kTreeSample, 3);
-  RandomStream c(42, StreamPurpose::kTreeSample, 4), d(42, StreamPurpose::kTreeSplit, 3);
+  RandomStream a(42, "test.a", 3), b(42, "test.a", 3);
+  RandomStream c(42, "test.a", 4), d(42, "test.b", 3);
   for (int i = 0; i < 100; ++i) {
     const auto x = a.next_u64();
     EXPECT_EQ(x, b.next_u64());
@@ -39,7 +39,7 @@ TEST(RandomStream, ReproducibleAndIndependent) {
 }
 
 TEST(RandomStream, UniformMomentsAndBounds) {
-  RandomStream rng(7, StreamPurpose::kGenerateRow, 0);
+  RandomStream rng(7, "test.c", 0);
   double sum = 0, sum_sq = 0, normal_sum = 0, normal_sq = 0;
   const int n = 200000;
   for (int i = 0; i < n; ++i) {
@@ -63,7 +63,7 @@ TEST(SampleWithoutReplacement, DistinctSortedInRange) {
   for (Index population : {1, 2, 10, 256, 257, 100000}) {
     for (Index count : {Index{1}, population / 2, population}) {
       if (count < 1) continue;
-      RandomStream rng(1, StreamPurpose::kTreeSample,
+      RandomStream rng(1, "test.a",
                        static_cast<std::uint64_t>(population * 31 + count));
       const auto s = sample_without_replacement(population, count, rng);
       ASSERT_EQ(static_cast<Index>(s.size()), count);
@@ -79,7 +79,7 @@ TEST(SampleWithoutReplacement, EveryElementEquallyLikely) {
   const Index population = 50, count = 10, trials = 20000;
   std::vector<int> hits(population, 0);
   for (Index t = 0; t < trials; ++t) {
-    RandomStream rng(9, StreamPurpose::kTreeSample, static_cast<std::uint64_t>(t));
+    RandomStream rng(9, "test.a", static_cast<std::uint64_t>(t));
     for (Index i : sample_without_replacement(population, count, rng)) ++hits[i];
   }
   const double expected = static_cast<double>(trials) * count / population;  // 4000

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../support/detector_testing.hpp"
 #include "../support/forest_params.hpp"
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
@@ -13,11 +14,13 @@ RowSlab gaussian_slab(Index rows, Index d, std::uint64_t seed) {
   RowSlab slab;
   slab.schema.n_features = d;
   slab.global_rows = rows;
-  RandomStream rng(seed, StreamPurpose::kGenerateRow, 0);
+  RandomStream rng(seed, "test.data", 0);
   for (Index i = 0; i < rows * d; ++i) slab.values.push_back(rng.normal());
   return slab;
 }
 
+using testing_support::block_of;
+using testing_support::fit_slab;
 using testing_support::forest_params;
 
 // Reference values from scikit-learn 1.2's sklearn.ensemble._iforest._average_path_length.
@@ -64,7 +67,7 @@ void check_node(const IsolationTree& tree, const std::vector<double>& x, Index d
 
 TEST(IsolationTree, StructureAndLeafValues) {
   const RowSlab slab = gaussian_slab(256, 4, 3);
-  RandomStream rng(5, StreamPurpose::kTreeSplit, 0);
+  RandomStream rng(5, "iforest.split", 0);
   const IsolationTree tree = grow_isolation_tree(slab.values, 4, 8, rng);
   std::vector<Index> rows(256);
   for (Index i = 0; i < 256; ++i) rows[i] = i;
@@ -77,12 +80,12 @@ TEST(IsolationTree, ConstantFeaturesAreSkippedAndConstantDataIsALeaf) {
   // Feature 0 is constant; feature 1 varies: every split must use feature 1.
   std::vector<double> x;
   for (int i = 0; i < 64; ++i) x.insert(x.end(), {3.0, static_cast<double>(i)});
-  RandomStream rng(1, StreamPurpose::kTreeSplit, 0);
+  RandomStream rng(1, "iforest.split", 0);
   const IsolationTree tree = grow_isolation_tree(x, 2, 6, rng);
   for (std::size_t i = 0; i < tree.feature.size(); ++i)
     if (tree.feature[i] >= 0) EXPECT_EQ(tree.feature[i], 1);
   std::vector<double> constant(64 * 2, 1.5);
-  RandomStream rng2(1, StreamPurpose::kTreeSplit, 0);
+  RandomStream rng2(1, "iforest.split", 0);
   const IsolationTree leaf = grow_isolation_tree(constant, 2, 6, rng2);
   ASSERT_EQ(leaf.feature.size(), 1u);
   EXPECT_DOUBLE_EQ(leaf.value[0], average_path_length(64));
@@ -93,9 +96,9 @@ TEST(IsolationForest, OutlierScoresHighestAndScoresInRange) {
   slab.values[0] = slab.values[1] = slab.values[2] = 8.0;  // row 0 far from the rest
   IsolationForest forest(forest_params(100, 256, 1));
   SerialComm comm;
-  forest.fit(comm, slab, Log(0, 1, LogLevel::kQuiet));
+  fit_slab(forest, slab, comm);
   std::vector<double> scores(2000);
-  forest.score(slab.values, scores);
+  forest.score(block_of(slab), scores);
   EXPECT_EQ(std::max_element(scores.begin(), scores.end()) - scores.begin(), 0);
   for (double s : scores) {
     EXPECT_GT(s, 0.0);
@@ -108,13 +111,12 @@ TEST(IsolationForest, BlockSizeDoesNotChangeScores) {
   const RowSlab slab = gaussian_slab(1000, 5, 2);
   IsolationForest forest(forest_params(50, 128, 3));
   SerialComm comm;
-  forest.fit(comm, slab, Log(0, 1, LogLevel::kQuiet));
+  fit_slab(forest, slab, comm);
   std::vector<double> whole(1000), blocked(1000);
-  forest.score(slab.values, whole);
+  forest.score(block_of(slab), whole);
   for (Index begin = 0; begin < 1000; begin += 77) {
     const Index rows = std::min<Index>(77, 1000 - begin);
-    forest.score(std::span(slab.values).subspan(begin * 5, rows * 5),
-                 std::span(blocked).subspan(begin, rows));
+    forest.score(block_of(slab, begin, rows), std::span(blocked).subspan(begin, rows));
   }
   EXPECT_EQ(whole, blocked);
 }
@@ -122,12 +124,11 @@ TEST(IsolationForest, BlockSizeDoesNotChangeScores) {
 TEST(IsolationForest, SameSeedSameModelDifferentSeedDifferentModel) {
   const RowSlab slab = gaussian_slab(500, 4, 8);
   SerialComm comm;
-  const Log quiet(0, 1, LogLevel::kQuiet);
   IsolationForest a(forest_params(20, 64, 5)), b(forest_params(20, 64, 5)),
       c(forest_params(20, 64, 6));
-  a.fit(comm, slab, quiet);
-  b.fit(comm, slab, quiet);
-  c.fit(comm, slab, quiet);
+  fit_slab(a, slab, comm);
+  fit_slab(b, slab, comm);
+  fit_slab(c, slab, comm);
   EXPECT_EQ(a.save_state(), b.save_state());
   EXPECT_NE(a.save_state(), c.save_state());
 }
@@ -136,7 +137,7 @@ TEST(IsolationForest, SampleSizeCappedAtRowCount) {
   const RowSlab slab = gaussian_slab(10, 2, 4);
   IsolationForest forest(forest_params(5, 256, 1));
   SerialComm comm;
-  forest.fit(comm, slab, Log(0, 1, LogLevel::kQuiet));
+  fit_slab(forest, slab, comm);
   EXPECT_EQ(forest.save_state().integers.at("effective_sample_size")[0], 10);
 }
 
@@ -144,12 +145,12 @@ TEST(IsolationForest, StateRoundTripGivesIdenticalScores) {
   const RowSlab slab = gaussian_slab(300, 3, 6);
   IsolationForest fitted(forest_params(10, 64, 2));
   SerialComm comm;
-  fitted.fit(comm, slab, Log(0, 1, LogLevel::kQuiet));
+  fit_slab(fitted, slab, comm);
   IsolationForest loaded(forest_params(10, 64, 2));
   loaded.load_state(3, fitted.save_state());
   std::vector<double> a(300), b(300);
-  fitted.score(slab.values, a);
-  loaded.score(slab.values, b);
+  fitted.score(block_of(slab), a);
+  loaded.score(block_of(slab), b);
   EXPECT_EQ(a, b);
 }
 
@@ -157,7 +158,7 @@ TEST(IsolationForest, LoadRejectsMalformedState) {
   const RowSlab slab = gaussian_slab(300, 3, 6);
   IsolationForest fitted(forest_params(4, 64, 2));
   SerialComm comm;
-  fitted.fit(comm, slab, Log(0, 1, LogLevel::kQuiet));
+  fit_slab(fitted, slab, comm);
   const ModelState good = fitted.save_state();
   auto expect_rejected = [&](ModelState bad, const char* why) {
     IsolationForest f(forest_params(4, 64, 2));

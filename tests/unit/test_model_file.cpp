@@ -1,41 +1,59 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
+#include "hpcad/features/impute.hpp"
 #include "hpcad/io/hdf5.hpp"
 #include "hpcad/io/model_file.hpp"
 
 namespace hpcad {
 namespace {
 
-ModelFile fitted_model() {
+RowSlab training_rows() {
   RowSlab slab;
   slab.schema.n_features = 3;
+  slab.schema.feature_names = {"a", "b", "c"};
   slab.global_rows = 400;
-  RandomStream rng(1, StreamPurpose::kGenerateRow, 0);
-  for (int i = 0; i < 1200; ++i) slab.values.push_back(rng.normal());
+  RandomStream rng(1, "test.data", 0);
+  for (int i = 0; i < 1200; ++i) slab.values.push_back(i % 17 == 0 ? NAN : rng.normal());
+  return slab;
+}
+
+/// An impute step and a 7-tree forest fitted on rows with NaNs.
+Model fitted_model() {
   ParamSet params(IsolationForest::param_specs());
   params.set("n_trees", std::int64_t{7});
-  IsolationForest forest(params);
+  Model model;
+  model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+  model.detector = make_detector("iforest", params);
   SerialComm comm;
-  forest.fit(comm, slab, Log(0, 1, LogLevel::kQuiet));
-  ModelFile model;
-  model.detector = "iforest";
-  model.params = params;
-  model.n_features = 3;
-  model.feature_names = {"a", "b", "c"};
-  model.state = forest.save_state();
-  model.input_path = "/data/in.h5";
-  model.training_rows = 400;
-  model.ranks = 3;
-  model.created = "2026-01-01T00:00:00Z";
-  model.config_sha256 = "abc";
+  const auto source = make_memory_source(comm, training_rows(), 128);
+  const Log quiet(0, 1, LogLevel::kQuiet);
+  FitContext context{comm, quiet};
+  model.fit(context, *source, "train.h5");
+  model.training.input_path = "/data/in.h5";
+  model.training.rows = 400;
+  model.training.ranks = 3;
+  model.training.created = "2026-01-01T00:00:00Z";
+  model.training.config_sha256 = "abc";
   return model;
+}
+
+std::vector<double> scores_of(const Model& model, const RowSlab& rows) {
+  SerialComm comm;
+  const auto source = make_memory_source(comm, rows, 100);
+  const auto features = model.features(*source, "rows");
+  std::vector<double> scores(static_cast<std::size_t>(rows.n_rows()));
+  RowBlock block;
+  while (features->next(block))
+    model.detector->score(block, std::span(scores).subspan(block.global_begin, block.n_rows));
+  return scores;
 }
 
 std::string temp_file(const char* name) {
@@ -46,21 +64,25 @@ std::string temp_file(const char* name) {
 
 TEST(ModelFile, RoundTripIsBitExact) {
   h5::silence_errors();
-  const ModelFile model = fitted_model();
+  const Model model = fitted_model();
   const std::string path = temp_file("-model.h5");
   write_model_file(path, model);
   std::vector<std::byte> image = read_file_bytes(path);
-  const ModelFile back = read_model_file(image, path);
+  const Model back = read_model_file(image, path);
   std::filesystem::remove(path);
-  EXPECT_EQ(back.detector, model.detector);
-  EXPECT_EQ(back.params, model.params);
-  EXPECT_EQ(back.n_features, 3);
-  EXPECT_EQ(back.feature_names, model.feature_names);
-  EXPECT_EQ(back.state, model.state);  // every array, bit for bit
-  EXPECT_EQ(back.input_path, model.input_path);
-  EXPECT_EQ(back.training_rows, 400);
-  EXPECT_EQ(back.ranks, 3);
-  EXPECT_EQ(back.created, model.created);
+  EXPECT_EQ(back.detector->type(), "iforest");
+  EXPECT_EQ(back.detector->params(), model.detector->params());
+  EXPECT_EQ(back.input_schema.n_features, 3);
+  EXPECT_EQ(back.input_schema.feature_names, model.input_schema.feature_names);
+  EXPECT_EQ(back.detector->save_state(), model.detector->save_state());  // bit for bit
+  ASSERT_EQ(back.transforms.size(), 1u);
+  EXPECT_EQ(back.transforms[0]->type(), "impute");
+  EXPECT_EQ(back.transforms[0]->save_state(), model.transforms[0]->save_state());
+  EXPECT_EQ(back.training.input_path, model.training.input_path);
+  EXPECT_EQ(back.training.rows, 400);
+  EXPECT_EQ(back.training.ranks, 3);
+  EXPECT_EQ(back.training.created, model.training.created);
+  EXPECT_EQ(scores_of(back, training_rows()), scores_of(model, training_rows()));
 }
 
 void expect_rejected(const std::function<void(hid_t)>& corrupt, const char* fragment) {
@@ -91,6 +113,13 @@ TEST(ModelFile, RejectsWrongFormatVersionDetectorAndParams) {
                   "version 99");
   expect_rejected([](hid_t f) { h5::write_attribute(f, "detector", std::string("svm9")); },
                   "unknown detector");
+  expect_rejected(
+      [](hid_t f) {
+        const hid_t g = H5Gopen2(f, "transforms/0/state", H5P_DEFAULT);
+        H5Ldelete(g, "fill", H5P_DEFAULT);
+        H5Gclose(g);
+      },
+      "fill");
   expect_rejected([](hid_t f) { H5Adelete(f, "n_features"); }, "n_features");
   expect_rejected(
       [](hid_t f) {

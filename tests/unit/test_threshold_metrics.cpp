@@ -22,7 +22,7 @@ double numpy_quantile(std::vector<double> v, double q) {
 }
 
 std::vector<double> random_values(Index n, std::uint64_t seed, bool with_ties) {
-  RandomStream rng(seed, StreamPurpose::kGenerateRow, 1);
+  RandomStream rng(seed, "test.data", 1);
   std::vector<double> v;
   for (Index i = 0; i < n; ++i)
     v.push_back(with_ties ? std::floor(rng.uniform() * 5) - 2 : rng.normal() * 1e3);
@@ -71,7 +71,8 @@ TEST(ContaminationThreshold, FlagsStrictlyAboveQuantile) {
 // Reference values from scikit-learn 1.2: roc_auc_score / average_precision_score.
 TEST(Metrics, MatchScikitLearnOnSmallExamples) {
   SerialComm comm;
-  const std::vector<double> s1 = {0.1, 0.4, 0.35, 0.8}, y1 = {0, 0, 1, 1};
+  const std::vector<double> s1 = {0.1, 0.4, 0.35, 0.8};
+  const std::vector<std::int8_t> y1 = {0, 0, 1, 1};
   const BinaryMetrics m1 = evaluate_scores(comm, s1, y1, 0.5);
   EXPECT_DOUBLE_EQ(m1.roc_auc, 0.75);
   EXPECT_DOUBLE_EQ(m1.pr_auc, 0.8333333333333333);
@@ -81,7 +82,8 @@ TEST(Metrics, MatchScikitLearnOnSmallExamples) {
   EXPECT_DOUBLE_EQ(m1.recall, 0.5);
   EXPECT_DOUBLE_EQ(m1.f1, 2.0 / 3.0);
   // Ties between classes count half (AUC) and share a threshold (AP).
-  const std::vector<double> s2 = {0.5, 0.5, 0.2, 0.9, 0.9, 0.1}, y2 = {0, 1, 0, 1, 0, 1};
+  const std::vector<double> s2 = {0.5, 0.5, 0.2, 0.9, 0.9, 0.1};
+  const std::vector<std::int8_t> y2 = {0, 1, 0, 1, 0, 1};
   const BinaryMetrics m2 = evaluate_scores(comm, s2, y2, 0.3);
   EXPECT_DOUBLE_EQ(m2.roc_auc, 0.4444444444444444);
   EXPECT_DOUBLE_EQ(m2.pr_auc, 0.5);
@@ -89,7 +91,8 @@ TEST(Metrics, MatchScikitLearnOnSmallExamples) {
 
 TEST(Metrics, SingleClassGivesNaNAucAndZeroFlaggedGivesZeroPrecision) {
   SerialComm comm;
-  const std::vector<double> s = {0.1, 0.2}, y = {0, 0};
+  const std::vector<double> s = {0.1, 0.2};
+  const std::vector<std::int8_t> y = {0, 0};
   const BinaryMetrics m = evaluate_scores(comm, s, y, 1.0);
   EXPECT_TRUE(std::isnan(m.roc_auc));
   EXPECT_TRUE(std::isnan(m.pr_auc));

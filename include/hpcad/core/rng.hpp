@@ -1,29 +1,23 @@
 #pragma once
-/// Counter-based random streams. A stream is identified by (seed, purpose, id): the n-th
+/// Counter-based random streams. A stream is identified by (seed, name, id): the n-th
 /// draw of a stream is a pure function of those and n, so any rank can reproduce any
 /// stream (e.g. "the sample of tree 17") without communication and independent of how
-/// the data is split.
+/// the data is split. Names ("iforest.sample", "kmeans.init") keep the streams of
+/// different uses independent without a central list every detector must edit.
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "hpcad/core/types.hpp"
 
 namespace hpcad {
 
-/// What a stream is used for; keeps streams of different uses independent.
-enum class StreamPurpose : std::uint64_t {
-  kTreeSample = 1,
-  kTreeSplit = 2,
-  kGenerateRow = 3,
-  kGenerateCenters = 4,
-};
-
 /// SplitMix64 finaliser: a bijective 64-bit mixer.
 std::uint64_t mix64(std::uint64_t x);
 
 class RandomStream {
  public:
-  RandomStream(std::uint64_t seed, StreamPurpose purpose, std::uint64_t id);
+  RandomStream(std::uint64_t seed, std::string_view name, std::uint64_t id);
 
   /// Next raw 64-bit value.
   std::uint64_t next_u64() { return mix64(key_ + (counter_++) * kGamma); }

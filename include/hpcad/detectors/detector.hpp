@@ -1,31 +1,22 @@
 #pragma once
 /// The detector contract and registry.
 ///
-/// Every detector follows one pattern: fit on the local slab -> combine partial models or
-/// sufficient statistics through Comm (fixed order, so any rank count gives the same model)
-/// -> finalize -> score blocks of rows locally. A new detector is one file pair plus one
-/// line in detector_registry().
+/// Every detector follows one pattern: fit from a RowSource (passes of mergeable statistics
+/// combined by one reduction, or a sample gathered by global row index; see fit.hpp) ->
+/// finalize -> score blocks of rows (local, const, thread-safe). The model depends only on
+/// the data and the parameters, never on the rank count. A new detector is one file pair
+/// plus one line in detector_registry().
 #include <functional>
-#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "hpcad/comm/comm.hpp"
-#include "hpcad/core/log.hpp"
-#include "hpcad/data/row_slab.hpp"
+#include "hpcad/detectors/fit.hpp"
+#include "hpcad/detectors/model_state.hpp"
 #include "hpcad/detectors/params.hpp"
 
 namespace hpcad {
-
-/// A detector's learned state as named flat arrays (hyperparameters are kept apart, in
-/// ParamSet), so model files need no detector-specific code.
-struct ModelState {
-  std::map<std::string, std::vector<double>> reals;
-  std::map<std::string, std::vector<std::int64_t>> integers;
-  bool operator==(const ModelState&) const = default;
-};
 
 class Detector {
  public:
@@ -35,13 +26,21 @@ class Detector {
   virtual std::string type() const = 0;
   virtual const ParamSet& params() const = 0;
 
-  /// Collective. Fits the global model from every rank's slab; afterwards every rank holds
+  /// Collective. Fits the global model from every rank's rows; afterwards every rank holds
   /// the identical model.
-  virtual void fit(Comm& comm, const RowSlab& slab, const Log& log) = 0;
+  virtual void fit(FitContext& context, RowSource& source) = 0;
 
-  /// Local. Anomaly scores (higher = more anomalous) for `rows` (row-major, n_features()
-  /// columns) into `out` (one per row).
-  virtual void score(std::span<const double> rows, std::span<double> out) const = 0;
+  /// Local, const and thread-safe. Anomaly scores (higher = more anomalous) of the block's
+  /// rows into `out` (one per row).
+  virtual void score(const RowBlock& block, std::span<double> out) const = 0;
+
+  /// True when scoring needs other ranks' rows (exact kNN): the driver then calls
+  /// score_collective for every block, equally often on every rank.
+  virtual bool scores_collectively() const { return false; }
+  /// Collective when scores_collectively(). Default: score().
+  virtual void score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const {
+    score(block, out);
+  }
 
   /// Number of features the model was fitted on.
   virtual Index n_features() const = 0;

@@ -4,9 +4,9 @@
 /// are comparable with sklearn's -score_samples.
 ///
 /// Distributed training: tree t's sample is drawn uniformly from all rows by global row
-/// index from the stream (seed, kTreeSample, t); the sampled rows are allgathered; tree t
-/// is grown by one rank from the stream (seed, kTreeSplit, t); trees are allgathered in
-/// tree order. The model therefore depends only on the data and the seed, not on the rank
+/// index from the stream (seed, "iforest.sample", t); the sampled rows are gathered in one
+/// pass over the source; tree t is grown by one rank from the stream (seed,
+/// "iforest.split", t); trees are allgathered in tree order. The model therefore depends only on the data and the seed, not on the rank
 /// count or how rows are split.
 #include <cstdint>
 #include <vector>
@@ -40,8 +40,8 @@ class IsolationForest final : public Detector {
 
   std::string type() const override { return "iforest"; }
   const ParamSet& params() const override { return params_; }
-  void fit(Comm& comm, const RowSlab& slab, const Log& log) override;
-  void score(std::span<const double> rows, std::span<double> out) const override;
+  void fit(FitContext& context, RowSource& source) override;
+  void score(const RowBlock& block, std::span<double> out) const override;
   Index n_features() const override { return n_features_; }
   ModelState save_state() const override;
   void load_state(Index n_features, const ModelState& state) override;
@@ -55,7 +55,6 @@ class IsolationForest final : public Detector {
     std::int32_t next_left;
     double threshold;
   };
-  void set_trees(const std::vector<IsolationTree>& trees);
   void build_walk_layout();
 
   ParamSet params_;

@@ -5,6 +5,7 @@
 /// (positive) scores are allgathered (memory O(#positives) per rank), each rank counts its
 /// normal rows below / equal to each distinct positive score, and one allreduce sums the
 /// counts. The results equal scikit-learn's roc_auc_score and average_precision_score.
+#include <cstdint>
 #include <span>
 
 #include "hpcad/comm/comm.hpp"
@@ -26,6 +27,6 @@ struct BinaryMetrics {
 
 /// Collective. `labels` are 0 or 1, one per score.
 BinaryMetrics evaluate_scores(Comm& comm, std::span<const double> scores,
-                              std::span<const double> labels, double threshold);
+                              std::span<const std::int8_t> labels, double threshold);
 
 }  // namespace hpcad

@@ -9,6 +9,8 @@
 
 namespace hpcad {
 
+inline constexpr const char* kScoresFormat = "hpcad-scores";
+
 /// Root attributes of a scores file; identical on every rank.
 struct ScoreFileInfo {
   double threshold = 0;

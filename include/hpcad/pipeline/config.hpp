@@ -28,6 +28,7 @@ struct Config {
   std::string report_path;  ///< "" = no report
   std::string log_level = "info";
   Index score_block_rows = 4096;
+  std::string memory_per_rank = "auto";  ///< "auto" or a size, see parse_memory_size
 
   /// The text and overrides as one string (what the outputs record and the hash covers).
   std::string provenance_text() const;
@@ -38,6 +39,10 @@ struct Config {
 Config parse_config(const std::string& text, const std::string& source_path,
                     const std::vector<std::string>& overrides,
                     const std::string& working_directory);
+
+/// Bytes of a memory size such as "512MiB", "2GiB", "64M" (K/M/G/T are binary units), or
+/// nullopt for "auto". Throws ConfigError for anything else.
+std::optional<std::int64_t> parse_memory_size(const std::string& text);
 
 /// Every key as "section.key" with its default rendered as TOML ("" for required keys),
 /// for documentation and the reference-config test. Detector keys are listed per

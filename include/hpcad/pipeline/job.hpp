@@ -1,6 +1,5 @@
 #pragma once
 /// The generic train / score driver that connects detectors, I/O and Comm.
-#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -27,8 +26,5 @@ std::string run_job(Comm& comm, const JobRequest& request);
 /// The job id used in temporary output names: $SLURM_JOB_ID if set, else rank 0's pid.
 /// Collective.
 std::string agree_job_id(Comm& comm);
-
-/// Local. Prints a human summary of a model file or a scores file; throws on other files.
-void inspect_file(const std::string& path, std::ostream& out);
 
 }  // namespace hpcad

@@ -27,6 +27,14 @@ struct PhaseTiming {
 /// Collective. Min/mean/max of each phase over ranks (every rank ran the same phases).
 std::vector<PhaseTiming> reduce_timings(Comm& comm, const PhaseTimer& timer);
 
+/// Memory per rank: the budget, which ranks cached their rows, peak RSS over ranks.
+struct MemoryReport {
+  std::int64_t budget_bytes = 0;
+  std::string budget_origin;
+  std::vector<char> rank_modes;  ///< per rank: 'c' rows cached in memory, 's' streamed
+  double peak_rss_min = 0, peak_rss_mean = 0, peak_rss_max = 0;  ///< bytes
+};
+
 struct JobReport {
   std::string command;
   std::string config_path;
@@ -47,6 +55,7 @@ struct JobReport {
   std::string created;
   std::vector<PhaseTiming> phases;
   std::optional<BinaryMetrics> metrics;
+  MemoryReport memory;
 };
 
 std::string to_json(const JobReport& report);

@@ -1,0 +1,52 @@
+#pragma once
+/// A model: the feature transforms, the detector, and the provenance of their training —
+/// everything `hpcad score` needs to score new data exactly as the training job would.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hpcad/detectors/detector.hpp"
+#include "hpcad/features/transform.hpp"
+#include "hpcad/features/transformed_source.hpp"
+
+namespace hpcad {
+
+/// Where a model or a set of scores came from; one record shared by the model file, the
+/// scores file and the report.
+struct Provenance {
+  std::string command;        ///< run, train or score
+  std::string input_path;
+  Index rows = 0;
+  int ranks = 1;
+  std::string created;        ///< ISO 8601 UTC
+  std::string config_sha256;  ///< of the config text with its --set overrides
+  std::string job_id;
+  std::string hpcad_version = HPCAD_VERSION;
+};
+
+class Model {
+ public:
+  Schema input_schema;  ///< raw input columns, as read
+  std::vector<std::unique_ptr<Transform>> transforms;
+  std::unique_ptr<Detector> detector;
+  Provenance training;  ///< of the job that fitted the model
+
+  /// Collective. Fits the transforms in order (each on the previous steps' output), then
+  /// the detector on the features; every rank ends with the identical model.
+  void fit(FitContext& context, RowSource& input, const std::string& input_name);
+
+  /// Local. The detector's input columns.
+  Schema feature_schema() const;
+
+  /// Collective. The detector's view of `input`: the fitted transforms applied block by
+  /// block, non-finite results rejected.
+  std::unique_ptr<TransformedSource> features(RowSource& input,
+                                              const std::string& input_name) const;
+
+ private:
+  std::unique_ptr<TransformedSource> first_steps(RowSource& input, std::size_t count,
+                                                 const std::string& input_name,
+                                                 bool reject_non_finite) const;
+};
+
+}  // namespace hpcad
