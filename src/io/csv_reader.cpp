@@ -518,32 +518,6 @@ CsvChunk CsvFile::parse_range(Index begin, Index end_offset, bool in_quotes_at_b
 
 namespace {
 
-// A rank's share of one file: data bytes [begin, end) of files[file].
-struct Piece {
-  std::size_t file = 0;
-  Index begin = 0;
-  Index end = 0;
-};
-
-// The parts of global byte range [global_begin, global_end) of the concatenated data
-// regions of `files`, in file order.
-std::vector<Piece> pieces_of(const std::vector<CsvFile>& files, Index global_begin,
-                             Index global_end) {
-  std::vector<Piece> pieces;
-  Index offset = 0;
-  for (std::size_t f = 0; f < files.size(); ++f) {
-    const Index size = files[f].data_end() - files[f].data_begin();
-    const Index b = std::max(global_begin, offset);
-    const Index e = std::min(global_end, offset + size);
-    if (b < e) {
-      pieces.push_back(
-          {f, files[f].data_begin() + (b - offset), files[f].data_begin() + (e - offset)});
-    }
-    offset += size;
-  }
-  return pieces;
-}
-
 void check_same_header(const CsvFile& first, const CsvFile& other) {
   const auto& a = first.header();
   const auto& b = other.header();
@@ -565,6 +539,64 @@ void check_same_header(const CsvFile& first, const CsvFile& other) {
 
 }  // namespace
 
+std::vector<CsvFile> open_csv_files(const std::vector<std::string>& paths, char delimiter) {
+  if (paths.empty()) throw IoError("CSV input: no files to read");
+  std::vector<CsvFile> files;
+  files.reserve(paths.size());
+  for (const std::string& path : paths) {
+    files.emplace_back(path, delimiter);
+    check_same_header(files.front(), files.back());
+  }
+  return files;
+}
+
+Index csv_data_bytes(const std::vector<CsvFile>& files) {
+  Index total = 0;
+  for (const CsvFile& f : files) total += f.data_end() - f.data_begin();
+  return total;
+}
+
+std::vector<CsvPiece> csv_pieces(const std::vector<CsvFile>& files, IndexRange range) {
+  std::vector<CsvPiece> pieces;
+  Index offset = 0;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const Index size = files[f].data_end() - files[f].data_begin();
+    const Index b = std::max(range.begin, offset);
+    const Index e = std::min(range.end, offset + size);
+    if (b < e) {
+      pieces.push_back(
+          {f, files[f].data_begin() + (b - offset), files[f].data_begin() + (e - offset)});
+    }
+    offset += size;
+  }
+  return pieces;
+}
+
+CsvRangeCounts csv_counts_before(Comm& comm, const std::vector<CsvPiece>& pieces,
+                                 const CsvRangeCounts& last_piece) {
+  // Quote parity and line numbers restart in every file. Only a rank's first piece can start
+  // in the middle of a file, and every lower rank that touched that file ended in it, so one
+  // allgatherv of (last file, its quote count, its newline count) gives the prefix. (With one
+  // file this is an exscan; an allgatherv of 3 integers per rank handles many files too.)
+  std::array<std::int64_t, 3> mine{-1, 0, 0};
+  if (!pieces.empty()) {
+    mine = {static_cast<std::int64_t>(pieces.back().file), last_piece.quotes, last_piece.newlines};
+  }
+  const auto gathered = comm.allgatherv(std::as_bytes(std::span<const std::int64_t>(mine)));
+  CsvRangeCounts before;
+  if (pieces.empty()) return before;
+  for (int r = 0; r < comm.rank(); ++r) {
+    std::array<std::int64_t, 3> theirs{};
+    check_internal(gathered[r].size() == sizeof theirs, "csv allgatherv size");
+    std::memcpy(theirs.data(), gathered[r].data(), sizeof theirs);
+    if (theirs[0] == static_cast<std::int64_t>(pieces.front().file)) {
+      before.quotes += theirs[1];
+      before.newlines += theirs[2];
+    }
+  }
+  return before;
+}
+
 RowSlab read_csv_slab(Comm& comm, const std::vector<std::string>& paths, const CsvOptions& options,
                       const std::vector<std::string>& features, const std::string& label,
                       Index* skipped_rows) {
@@ -574,21 +606,13 @@ RowSlab read_csv_slab(Comm& comm, const std::vector<std::string>& paths, const C
   std::exception_ptr error;
   std::vector<CsvFile> files;
   CsvColumns columns;
-  std::vector<Piece> pieces;
+  std::vector<CsvPiece> pieces;
   std::vector<CsvRangeCounts> counts;
   try {
-    if (paths.empty()) throw IoError("CSV input: no files to read");
-    files.reserve(paths.size());
-    for (const std::string& path : paths) {
-      files.emplace_back(path, options.delimiter);
-      check_same_header(files.front(), files.back());
-    }
+    files = open_csv_files(paths, options.delimiter);
     columns = files.front().select_columns(features, label);
-    Index total = 0;
-    for (const CsvFile& f : files) total += f.data_end() - f.data_begin();
-    const IndexRange range = partition_rows(total, comm.size(), comm.rank());
-    pieces = pieces_of(files, range.begin, range.end);
-    for (const Piece& piece : pieces) {
+    pieces = csv_pieces(files, partition_rows(csv_data_bytes(files), comm.size(), comm.rank()));
+    for (const CsvPiece& piece : pieces) {
       counts.push_back(files[piece.file].scan_range(piece.begin, piece.end));
     }
   } catch (...) {
@@ -597,40 +621,19 @@ RowSlab read_csv_slab(Comm& comm, const std::vector<std::string>& paths, const C
     counts.clear();
   }
 
-  // Quote parity and line numbers restart in every file. Only a rank's first piece can start
-  // in the middle of a file, and every lower rank that touched that file ended in it, so one
-  // allgatherv of (last file, its quote count, its newline count) gives the prefix. (With one
-  // file this is an exscan; an allgatherv of 3 integers per rank handles many files too.)
-  std::array<std::int64_t, 3> mine{-1, 0, 0};
-  if (!pieces.empty()) {
-    mine = {static_cast<std::int64_t>(pieces.back().file), counts.back().quotes,
-            counts.back().newlines};
-  }
-  const auto gathered = comm.allgatherv(std::as_bytes(std::span<const std::int64_t>(mine)));
+  const CsvRangeCounts before =
+      csv_counts_before(comm, pieces, pieces.empty() ? CsvRangeCounts{} : counts.back());
 
   CsvChunk chunk;
   if (!error) {
     try {
-      Index quotes_before = 0;
-      Index newlines_before = 0;
-      if (!pieces.empty()) {
-        for (int r = 0; r < comm.rank(); ++r) {
-          std::array<std::int64_t, 3> theirs{};
-          check_internal(gathered[r].size() == sizeof theirs, "csv allgatherv size");
-          std::memcpy(theirs.data(), gathered[r].data(), sizeof theirs);
-          if (theirs[0] == static_cast<std::int64_t>(pieces.front().file)) {
-            quotes_before += theirs[1];
-            newlines_before += theirs[2];
-          }
-        }
-      }
       for (std::size_t i = 0; i < pieces.size(); ++i) {
-        const Piece& piece = pieces[i];
+        const CsvPiece& piece = pieces[i];
         const CsvFile& file = files[piece.file];
         // Later pieces start at their file's first data byte: even parity, known line.
         const bool first = i == 0;
-        CsvChunk part = file.parse_range(piece.begin, piece.end, first && (quotes_before & 1) != 0,
-                                         file.data_begin_line() + (first ? newlines_before : 0),
+        CsvChunk part = file.parse_range(piece.begin, piece.end, first && (before.quotes & 1) != 0,
+                                         file.data_begin_line() + (first ? before.newlines : 0),
                                          columns, options.skip_bad_rows);
         if (chunk.values.empty() && chunk.skipped == 0) {
           chunk = std::move(part);

@@ -3,12 +3,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "hpcad/core/error.hpp"
-#include "hpcad/data/partition.hpp"
-#include "hpcad/io/csv_reader.hpp"
-#include "hpcad/io/parquet_reader.hpp"
+#include "hpcad/io/sources.hpp"
 
 namespace hpcad {
 namespace {
@@ -22,15 +19,6 @@ std::string column_name(const RowSlab& slab, Index j) {
   return j < static_cast<Index>(slab.schema.feature_names.size())
              ? fmt::format("'{}'", slab.schema.feature_names[j])
              : fmt::format("{}", j);
-}
-
-void check_labels(const RowSlab& slab, const std::string& path) {
-  for (Index i = 0; i < static_cast<Index>(slab.labels.size()); ++i) {
-    const double y = slab.labels[i];
-    if (y != 0.0 && y != 1.0)
-      throw DataError(fmt::format("{}: row {}: label is {}, expected 0 (normal) or 1 (anomaly)",
-                                  path, slab.global_begin + i, y));
-  }
 }
 
 /// Local. Rejects non-finite features, naming the global row and column.
@@ -93,28 +81,11 @@ std::string resolve_format(const InputSpec& spec) {
 }
 
 RowSlab read_input(Comm& comm, const InputSpec& spec, InputStats* stats) {
-  RowSlab slab;
-  // Separate phases: a rank that fails one must not skip the next phase's collectives.
-  guarded_phase(comm, "read", [&] {
-    const std::string format = resolve_format(spec);
-    if (format == "hdf5") {
-      slab = read_hdf5_slab(comm, spec);
-    } else if (format == "parquet") {
-      // Every rank reads the footers (small); row groups are the unit of parallelism.
-      const ParquetDataset dataset(expand_input_paths(spec.path, ".parquet"));
-      const std::vector<Index> groups = dataset.row_group_rows();
-      slab = dataset.read_slab(partition_groups(groups, comm.size(), comm.rank()), spec.columns,
-                               spec.label);
-    } else {
-      const CsvOptions options{spec.csv_delimiter.at(0), spec.skip_bad_rows};
-      Index skipped = 0;
-      slab = read_csv_slab(comm, expand_input_paths(spec.path, ".csv"), options, spec.columns,
-                           spec.label, &skipped);
-      if (stats) stats->skipped_rows = skipped;
-    }
-  });
+  BlockSource source(comm, open_input_reader(comm, spec), 0);
+  RowSlab slab = read_all(source);
+  if (stats)
+    stats->skipped_rows = comm.allreduce_value(source.reader().skipped_rows(), ReduceOp::kSum);
   guarded_phase(comm, "validate", [&] {
-    check_labels(slab, spec.path);
     if (spec.nan_policy == "error") reject_non_finite(slab, spec.path);
   });
   if (spec.nan_policy == "impute") impute_non_finite(comm, slab, spec.path, stats);

@@ -133,64 +133,71 @@ int ParquetDataset::resolve_column(const std::string& name, const char* role) co
   return c;
 }
 
-RowSlab ParquetDataset::read_slab(IndexRange groups, const std::vector<std::string>& features,
-                                  const std::string& label) const {
-  check_internal(groups.begin >= 0 && groups.begin <= groups.end &&
-                     groups.end <= static_cast<Index>(groups_.size()),
-                 "ParquetDataset::read_slab: row-group range outside the dataset");
-  std::vector<int> cols;
-  std::vector<std::string> names;
+ParquetDataset::Selection ParquetDataset::select(const std::vector<std::string>& features,
+                                                 const std::string& label) const {
+  Selection selection;
   if (features.empty()) {
     const parquet::ParquetFile& f = files_.front();
     for (std::size_t c = 0; c < f.columns().size(); ++c) {
       if (f.columns()[c].name == label) continue;
       if (!f.unreadable_reason(static_cast<int>(c)).empty()) continue;
-      cols.push_back(static_cast<int>(c));
-      names.push_back(f.columns()[c].name);
+      selection.features.push_back(static_cast<int>(c));
+      selection.names.push_back(f.columns()[c].name);
     }
-    if (cols.empty()) throw DataError(f.path() + ": no numeric feature columns");
+    if (selection.features.empty()) throw DataError(f.path() + ": no numeric feature columns");
   } else {
     for (const auto& name : features) {
-      cols.push_back(resolve_column(name, "a feature"));
-      names.push_back(name);
+      selection.features.push_back(resolve_column(name, "a feature"));
+      selection.names.push_back(name);
     }
   }
-  const int label_col = label.empty() ? -1 : resolve_column(label, "the label");
+  selection.label = label.empty() ? -1 : resolve_column(label, "the label");
+  return selection;
+}
 
+Index ParquetDataset::group_first_row(Index g) const {
+  return g < static_cast<Index>(groups_.size()) ? groups_[g].first_row : num_rows_;
+}
+
+void ParquetDataset::read_group(Index g, const Selection& selection, double* values, double* labels,
+                                ReadState& state) const {
+  const Group& grp = groups_[g];
+  const parquet::ParquetFile& file = files_[grp.file];
+  if (grp.file != state.file) {
+    state.handle.reset();
+    state.handle = std::make_unique<parquet::FileHandle>(file.path());
+    state.file = grp.file;
+  }
+  const std::size_t nf = selection.features.size();
+  for (std::size_t j = 0; j < nf; ++j)
+    file.read_column(*state.handle, grp.row_group, selection.features[j], values + j, nf,
+                     state.scratch);
+  if (selection.label >= 0)
+    file.read_column(*state.handle, grp.row_group, selection.label, labels, 1, state.scratch);
+}
+
+RowSlab ParquetDataset::read_slab(IndexRange groups, const std::vector<std::string>& features,
+                                  const std::string& label) const {
+  check_internal(groups.begin >= 0 && groups.begin <= groups.end &&
+                     groups.end <= static_cast<Index>(groups_.size()),
+                 "ParquetDataset::read_slab: row-group range outside the dataset");
+  Selection selection = select(features, label);
   RowSlab slab;
-  slab.schema.n_features = static_cast<Index>(cols.size());
-  slab.schema.feature_names = names;
+  slab.schema.n_features = static_cast<Index>(selection.features.size());
+  slab.schema.feature_names = selection.names;
   slab.global_rows = num_rows_;
-  slab.global_begin = groups.begin < static_cast<Index>(groups_.size())
-                          ? groups_[groups.begin].first_row
-                          : num_rows_;
-  slab.has_labels = label_col >= 0;
-  Index rows = 0;
-  for (Index g = groups.begin; g < groups.end; ++g) rows += group_rows_[g];
-  const std::size_t nf = cols.size();
+  slab.global_begin = group_first_row(groups.begin);
+  slab.has_labels = selection.label >= 0;
+  const Index rows = group_first_row(groups.end) - slab.global_begin;
+  const std::size_t nf = selection.features.size();
   resize_output(slab.values, static_cast<std::size_t>(rows) * nf);
   if (slab.has_labels) resize_output(slab.labels, static_cast<std::size_t>(rows));
 
-  parquet::ReadScratch scratch;
-  std::unique_ptr<parquet::FileHandle> handle;
-  int open_file = -1;
-  Index row = 0;
+  ReadState state;
   for (Index g = groups.begin; g < groups.end; ++g) {
-    const Group& grp = groups_[g];
-    const parquet::ParquetFile& file = files_[grp.file];
-    if (grp.file != open_file) {
-      handle.reset();
-      handle = std::make_unique<parquet::FileHandle>(file.path());
-      open_file = grp.file;
-    }
-    double* base = slab.values.data() + static_cast<std::size_t>(row) * nf;
-    for (std::size_t j = 0; j < nf; ++j) {
-      file.read_column(*handle, grp.row_group, cols[j], base + j, nf, scratch);
-    }
-    if (label_col >= 0) {
-      file.read_column(*handle, grp.row_group, label_col, slab.labels.data() + row, 1, scratch);
-    }
-    row += group_rows_[g];
+    const auto row = static_cast<std::size_t>(groups_[g].first_row - slab.global_begin);
+    read_group(g, selection, slab.values.data() + row * nf,
+               slab.has_labels ? slab.labels.data() + row : nullptr, state);
   }
   return slab;
 }

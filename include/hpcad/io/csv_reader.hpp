@@ -132,6 +132,31 @@ class CsvFile {
   Index data_begin_line_ = 1;
 };
 
+/// A rank's share of one file of a multi-file input: data bytes [begin, end) of file `file`.
+struct CsvPiece {
+  std::size_t file = 0;
+  Index begin = 0;
+  Index end = 0;
+};
+
+/// Local. Opens `paths` in order; every file must have the first one's header (DataError
+/// naming the file otherwise). IoError when `paths` is empty.
+std::vector<CsvFile> open_csv_files(const std::vector<std::string>& paths, char delimiter);
+
+/// Local. Data bytes of all files together (headers excluded).
+Index csv_data_bytes(const std::vector<CsvFile>& files);
+
+/// Local. The parts of byte range `range` of the concatenated data regions of `files`, in
+/// file order.
+std::vector<CsvPiece> csv_pieces(const std::vector<CsvFile>& files, IndexRange range);
+
+/// Collective. The `"` and `\n` counts in the file of this rank's first piece before that
+/// piece, from every rank's last piece (`last_piece`: its counts; ignored without pieces).
+/// Only a rank's first piece can start inside a file, so this gives its quote parity and
+/// first line; later pieces start at their file's first data byte.
+CsvRangeCounts csv_counts_before(Comm& comm, const std::vector<CsvPiece>& pieces,
+                                 const CsvRangeCounts& last_piece);
+
 /// Collective. Reads this rank's share of the CSV file at `path`: byte ranges balanced over
 /// comm.size() ranks; returns a RowSlab (row-major doubles, schema.feature_names, labels if
 /// label != "", has_labels, global_begin = rows on lower ranks (exscan), global_rows = total

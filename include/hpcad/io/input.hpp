@@ -36,8 +36,4 @@ std::string resolve_format(const InputSpec& spec);
 /// policy (errors name the file, global row and column).
 RowSlab read_input(Comm& comm, const InputSpec& spec, InputStats* stats = nullptr);
 
-/// Collective. Reads this rank's slab of an HDF5 input with collective MPI-IO hyperslab
-/// reads in blocks of spec.block_rows rows.
-RowSlab read_hdf5_slab(Comm& comm, const InputSpec& spec);
-
 }  // namespace hpcad

@@ -1,5 +1,6 @@
 #pragma once
 /// hpcad's own Parquet reader: flat tables of numeric columns, read as doubles.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,19 @@ std::vector<std::string> expand_input_paths(const std::string& path, const std::
 /// corrupt or unsupported contents.
 class ParquetDataset {
  public:
+  /// Columns resolved for reading: top-level column indices of the features and the label.
+  struct Selection {
+    std::vector<int> features;
+    std::vector<std::string> names;
+    int label = -1;  ///< -1: no label
+  };
+  /// The open file and decode buffers one reader reuses from row group to row group.
+  struct ReadState {
+    parquet::ReadScratch scratch;
+    std::unique_ptr<parquet::FileHandle> handle;
+    int file = -1;
+  };
+
   explicit ParquetDataset(std::vector<std::string> paths);
   Index num_rows() const { return num_rows_; }
   /// Row counts of all row groups of all files, in file order (the unit of parallelism).
@@ -40,6 +54,15 @@ class ParquetDataset {
   /// the file and listing the available columns.
   RowSlab read_slab(IndexRange groups, const std::vector<std::string>& features,
                     const std::string& label) const;
+
+  /// Resolves feature and label names as read_slab does (same errors).
+  Selection select(const std::vector<std::string>& features, const std::string& label) const;
+  /// Global index of the first row of row group `g` (num_rows() for g = number of groups).
+  Index group_first_row(Index g) const;
+  /// Reads row group `g` into `values` (row-major, selection.features.size() per row) and,
+  /// with a label, `labels` (one per row).
+  void read_group(Index g, const Selection& selection, double* values, double* labels,
+                  ReadState& state) const;
 
  private:
   struct Group {
