@@ -322,15 +322,22 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
   job.phase("score", [&] {
     const auto features = model.features(input, job.config.input.path);
     const Detector& detector = *model.detector;
+    const Index block_rows = job.config.score_block_rows;
     RowBlock block;
     features->rewind();
     while (features->next(block)) {
       const Index at = block.global_begin - input.local_begin();
       const auto out = std::span(local.scores).subspan(at, block.n_rows);
-      if (detector.scores_collectively())
+      if (detector.scores_collectively()) {
         detector.score_collective(job.comm, block, out);
-      else
-        detector.score(block, out);
+      } else {
+        // Sub-blocks small enough that rows and scores stay in cache while every tree
+        // (or centre, component...) of the model streams past them.
+        for (Index begin = 0; begin < block.n_rows; begin += block_rows) {
+          const Index rows = std::min(block_rows, block.n_rows - begin);
+          detector.score(block.slice(begin, rows), out.subspan(begin, rows));
+        }
+      }
       for (Index i = 0; i < static_cast<Index>(block.labels.size()); ++i)
         local.labels[at + i] = static_cast<std::int8_t>(block.labels[i]);
     }

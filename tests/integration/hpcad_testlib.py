@@ -18,11 +18,13 @@ def hpcad(args, ranks=None, cwd=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
 
 
-def write_config(directory, input_path, extra="", label="y", contamination=0.03, seed=42, **sections):
+def write_config(directory, input_path, extra="", label="y", contamination=0.03, seed=42, input_extra="",
+                 **sections):
     lines = [
         "[input]",
         f'path = "{input_path}"',
         f'label = "{label}"' if label else "",
+        input_extra,
         "[detector]",
         'type = "iforest"',
         f"seed = {seed}",

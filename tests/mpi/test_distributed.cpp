@@ -15,7 +15,10 @@
 #include "hpcad/eval/metrics.hpp"
 #include "hpcad/eval/threshold.hpp"
 #include "hpcad/io/hdf5.hpp"
+#include "hpcad/features/impute.hpp"
 #include "hpcad/io/input.hpp"
+#include "hpcad/io/sources.hpp"
+#include "hpcad/model/model.hpp"
 #include "hpcad/io/score_writer.hpp"
 
 namespace hpcad {
@@ -180,7 +183,7 @@ TEST(Hdf5Reader, CollectiveBlockReadsMatchTheFileForAnyBlockSize) {
   }
 }
 
-TEST(Hdf5Reader, NonFiniteValueIsReportedWithItsGlobalRowOnEveryRank) {
+TEST(Hdf5Input, NonFiniteValueIsReportedOnEveryRankOrImputedFromTrainingRows) {
   MpiComm comm;
   const std::string path = shared_temp(comm, "-nan.h5");
   const Index rows = 10, d = 2;
@@ -197,19 +200,26 @@ TEST(Hdf5Reader, NonFiniteValueIsReportedWithItsGlobalRowOnEveryRank) {
   comm.barrier();
   InputSpec spec;
   spec.path = path;
+  BlockSource source(comm, open_input_reader(comm, spec), 0);
+  const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
+  FitContext context{comm, quiet};
+  Model model;
+  model.detector = make_detector("iforest", forest_params(5, 4, 1));
   try {
-    read_input(comm, spec);
+    model.fit(context, source, path);
     ADD_FAILURE() << "NaN accepted";
   } catch (const PeerError& e) {
     EXPECT_NE(std::string(e.what()).find("row 7, column 1: value is nan"), std::string::npos)
         << e.what();
-    EXPECT_EQ(e.phase(), "validate");
+    EXPECT_EQ(e.phase(), "transform");
   }
-  spec.nan_policy = "impute";
-  InputStats stats;
-  const RowSlab slab = read_input(comm, spec, &stats);
-  for (double v : slab.values) EXPECT_EQ(v, 1.0);  // mean of the finite values in column 1
-  EXPECT_EQ(comm.allreduce_value(stats.imputed_values, ReduceOp::kMax), 1);
+  // With an impute step the NaN becomes the mean of the column's finite training values.
+  model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+  model.fit(context, source, path);
+  const auto features = model.features(source, path);
+  const RowSlab imputed = read_all(*features);
+  for (double v : imputed.values) EXPECT_EQ(v, 1.0);
+  EXPECT_EQ(comm.allreduce_value(features->non_finite_inputs(), ReduceOp::kSum), 1);
   comm.barrier();
   if (comm.rank() == 0) std::filesystem::remove(path);
 }

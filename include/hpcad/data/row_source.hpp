@@ -33,6 +33,17 @@ struct RowBlock {
                           static_cast<std::size_t>(n_features));
   }
   bool empty() const { return n_rows == 0; }
+  /// Rows [begin, begin + count) of this block as a block.
+  RowBlock slice(Index begin, Index count) const {
+    RowBlock part = *this;
+    part.global_begin = global_begin + begin;
+    part.n_rows = count;
+    part.values = values.subspan(static_cast<std::size_t>(begin * n_features),
+                                 static_cast<std::size_t>(count * n_features));
+    if (!labels.empty())
+      part.labels = labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
+    return part;
+  }
 };
 
 /// What a rank knows about the table once its reader is open.

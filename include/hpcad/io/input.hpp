@@ -16,24 +16,18 @@ struct InputSpec {
   std::string group = "/";           ///< HDF5 with `columns`: group holding 1-D datasets
   std::vector<std::string> columns;  ///< feature columns by name; empty = all
   std::string label;                 ///< label column/dataset; "" = none
-  std::string nan_policy = "error";  ///< "error" or "impute" (global column mean)
+  std::string nan_policy = "error";  ///< "error", or "impute" (an impute step in the model)
   Index block_rows = 65536;          ///< rows per read block
   std::string csv_delimiter = ",";
   bool skip_bad_rows = false;  ///< CSV: skip malformed rows instead of failing
-};
-
-/// What reading changed or dropped, summed over ranks.
-struct InputStats {
-  Index skipped_rows = 0;
-  Index imputed_values = 0;
 };
 
 /// The format a spec resolves to ("hdf5", "parquet" or "csv"); throws ConfigError when
 /// "auto" cannot tell from the path.
 std::string resolve_format(const InputSpec& spec);
 
-/// Collective. Reads this rank's balanced slab, checks labels are 0/1 and applies the NaN
-/// policy (errors name the file, global row and column).
-RowSlab read_input(Comm& comm, const InputSpec& spec, InputStats* stats = nullptr);
+/// Collective. Reads this rank's balanced share of the input into memory (tests and small
+/// inputs; jobs stream through open_input_reader). Labels are checked to be 0 or 1.
+RowSlab read_input(Comm& comm, const InputSpec& spec);
 
 }  // namespace hpcad
