@@ -1,11 +1,14 @@
 #pragma once
 /// SHA-256 (FIPS 180-4), used to fingerprint model files and configs so scores can be
 /// traced to the exact model that produced them (`sha256sum` gives the same digest).
-#include <array>
-#include <cstdint>
+/// Computed by OpenSSL's libcrypto, whose types stay out of this header.
+#include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 
 namespace hpcad {
 
@@ -18,11 +21,10 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void compress(const std::uint8_t* block);
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t total_bytes_ = 0;
+  struct ContextDeleter {
+    void operator()(evp_md_ctx_st* context) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, ContextDeleter> context_;
 };
 
 /// Hex SHA-256 of a string.
