@@ -1,8 +1,6 @@
 #include "hpcad/pipeline/report.hpp"
 
-#include <fmt/format.h>
-
-#include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace hpcad {
 
@@ -32,84 +30,47 @@ std::vector<PhaseTiming> reduce_timings(Comm& comm, const PhaseTimer& timer) {
   return timings;
 }
 
-namespace {
-
-std::string quote(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
-}
-
-/// JSON has no NaN/Inf: those become null. Shortest round-trip representation otherwise.
-std::string number(double value) {
-  return std::isfinite(value) ? fmt::format("{}", value) : "null";
-}
-
-}  // namespace
-
 std::string to_json(const JobReport& r) {
-  std::string json = "{\n";
-  json += fmt::format("  \"hpcad_version\": {},\n", quote(HPCAD_VERSION));
-  json += fmt::format("  \"command\": {},\n", quote(r.command));
-  json += fmt::format("  \"created\": {},\n", quote(r.created));
-  json += fmt::format("  \"config\": {},\n", quote(r.config_path));
-  json += fmt::format("  \"input\": {},\n", quote(r.input_path));
-  json += fmt::format("  \"detector\": {},\n", quote(r.detector));
-  json += fmt::format("  \"ranks\": {},\n", r.ranks);
-  json += fmt::format("  \"rows\": {},\n", r.rows);
-  json += fmt::format("  \"features\": {},\n", r.features);
-  json += fmt::format("  \"anomalies\": {},\n", r.anomalies);
-  json += fmt::format("  \"threshold\": {},\n", number(r.threshold));
-  json += fmt::format("  \"contamination\": {},\n",
-                      r.contamination ? number(*r.contamination) : "null");
-  json += fmt::format("  \"achieved_fraction\": {},\n", number(r.achieved_fraction));
-  json += fmt::format("  \"skipped_rows\": {},\n", r.skipped_rows);
-  json += fmt::format("  \"imputed_values\": {},\n", r.imputed_values);
-  json += fmt::format("  \"model\": {},\n", quote(r.model_path));
-  json += fmt::format("  \"model_sha256\": {},\n", quote(r.model_sha256));
-  json += fmt::format("  \"scores\": {},\n", quote(r.scores_path));
-  json += "  \"phases\": {";
-  for (std::size_t i = 0; i < r.phases.size(); ++i) {
-    const auto& p = r.phases[i];
-    json += fmt::format("{}\n    {}: {{\"min\": {}, \"mean\": {}, \"max\": {}}}", i ? "," : "",
-                        quote(p.phase), number(p.min), number(p.mean), number(p.max));
-  }
-  json += r.phases.empty() ? "},\n" : "\n  },\n";
+  // ordered_json keeps the keys in the order written here. nlohmann writes the shortest
+  // representation that round-trips, and null for NaN and infinities (JSON has neither).
+  nlohmann::ordered_json json = {
+      {"hpcad_version", HPCAD_VERSION},
+      {"command", r.command},
+      {"created", r.created},
+      {"config", r.config_path},
+      {"input", r.input_path},
+      {"detector", r.detector},
+      {"ranks", r.ranks},
+      {"rows", r.rows},
+      {"features", r.features},
+      {"anomalies", r.anomalies},
+      {"threshold", r.threshold},
+      {"contamination", r.contamination ? nlohmann::ordered_json(*r.contamination) : nullptr},
+      {"achieved_fraction", r.achieved_fraction},
+      {"skipped_rows", r.skipped_rows},
+      {"imputed_values", r.imputed_values},
+      {"model", r.model_path},
+      {"model_sha256", r.model_sha256},
+      {"scores", r.scores_path},
+  };
+  auto& phases = json["phases"] = nlohmann::ordered_json::object();
+  for (const PhaseTiming& p : r.phases)
+    phases[p.phase] = {{"min", p.min}, {"mean", p.mean}, {"max", p.max}};
+  json["metrics"] = nullptr;
   if (r.metrics) {
     const BinaryMetrics& m = *r.metrics;
-    json += fmt::format(
-        "  \"metrics\": {{\"positives\": {}, \"negatives\": {}, \"roc_auc\": {}, \"pr_auc\": {}, "
-        "\"precision\": {}, \"recall\": {}, \"f1\": {}, \"true_positives\": {}, "
-        "\"false_positives\": {}}}\n",
-        m.positives, m.negatives, number(m.roc_auc), number(m.pr_auc), number(m.precision),
-        number(m.recall), number(m.f1), m.true_positives, m.false_positives);
-  } else {
-    json += "  \"metrics\": null\n";
+    json["metrics"] = {{"positives", m.positives},
+                       {"negatives", m.negatives},
+                       {"roc_auc", m.roc_auc},
+                       {"pr_auc", m.pr_auc},
+                       {"precision", m.precision},
+                       {"recall", m.recall},
+                       {"f1", m.f1},
+                       {"true_positives", m.true_positives},
+                       {"false_positives", m.false_positives}};
   }
-  return json + "}\n";
+  // Paths are bytes, not necessarily UTF-8: replace invalid sequences instead of throwing.
+  return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace hpcad
