@@ -69,6 +69,13 @@ std::string to_json(const JobReport& r) {
                        {"true_positives", m.true_positives},
                        {"false_positives", m.false_positives}};
   }
+  const MemoryReport& memory = r.memory;
+  auto& modes = json["memory"]["rank_modes"] = nlohmann::ordered_json::array();
+  for (const char mode : memory.rank_modes) modes.push_back(mode == 'c' ? "memory" : "streamed");
+  json["memory"]["budget_bytes"] = memory.budget_bytes;
+  json["memory"]["budget_origin"] = memory.budget_origin;
+  json["memory"]["peak_rss"] = {
+      {"min", memory.peak_rss_min}, {"mean", memory.peak_rss_mean}, {"max", memory.peak_rss_max}};
   // Paths are bytes, not necessarily UTF-8: replace invalid sequences instead of throwing.
   return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }

@@ -1,0 +1,115 @@
+// "Same seed, same model and scores for any rank count", as millisecond tests: N ranks as
+// threads (ThreadComm), N = 1..16, against the one-process fit, bit for bit. Every rank
+// holds a contiguous share of the rows (partition_rows), as in a job.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <mutex>
+
+#include "../support/detector_testing.hpp"
+#include "../support/forest_params.hpp"
+#include "hpcad/comm/thread_comm.hpp"
+#include "hpcad/data/partition.hpp"
+#include "hpcad/features/impute.hpp"
+#include "hpcad/model/model.hpp"
+
+namespace hpcad {
+namespace {
+
+using testing_support::forest_params;
+
+/// Rows with NaNs and a wide range of magnitudes, so plain double sums would depend on the
+/// order in which ranks add them.
+RowSlab table(Index rows, Index d) {
+  RowSlab slab;
+  slab.schema.n_features = d;
+  slab.global_rows = rows;
+  RandomStream rng(3, "test.data", 0);
+  for (Index i = 0; i < rows * d; ++i) {
+    const double x = rng.normal() * std::pow(10.0, static_cast<double>(i % d) * 4 - 8);
+    slab.values.push_back(i % 13 == 5 ? NAN : x);
+  }
+  return slab;
+}
+
+RowSlab share(const RowSlab& whole, int ranks, int rank) {
+  const IndexRange mine = partition_rows(whole.global_rows, ranks, rank);
+  const Index d = whole.n_features();
+  RowSlab slab = whole;
+  slab.global_begin = mine.begin;
+  slab.values.assign(whole.values.begin() + mine.begin * d, whole.values.begin() + mine.end * d);
+  return slab;
+}
+
+/// What a fit produced on one rank: every transform's and the detector's state, and the
+/// scores of this rank's rows.
+struct Fitted {
+  std::vector<ModelState> states;
+  std::vector<double> scores;
+};
+
+Fitted fit_model(Comm& comm, const RowSlab& slab, Index block_rows) {
+  Model model;
+  model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+  model.detector = make_detector("iforest", forest_params(25, 64, 9));
+  const auto source = make_memory_source(comm, slab, block_rows);
+  const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
+  FitContext context{comm, quiet};
+  model.fit(context, *source, "table");
+  Fitted fitted;
+  fitted.states = {model.transforms[0]->save_state(), model.detector->save_state()};
+  const auto features = model.features(*source, "table");
+  fitted.scores.resize(static_cast<std::size_t>(slab.n_rows()));
+  RowBlock block;
+  while (features->next(block))
+    model.detector->score(block, std::span(fitted.scores)
+                                     .subspan(block.global_begin - slab.global_begin, block.n_rows));
+  return fitted;
+}
+
+TEST(RankInvariance, ImputeAndForestAreBitwiseIdenticalForOneToSixteenThreadRanks) {
+  const RowSlab whole = table(997, 5);
+  SerialComm serial;
+  const Fitted reference = fit_model(serial, whole, 1000);
+  for (int ranks : {1, 2, 3, 4, 5, 7, 8, 16}) {
+    std::mutex mutex;
+    std::vector<double> scores(static_cast<std::size_t>(whole.global_rows));
+    run_on_threads(ranks, [&](Comm& comm) {
+      const RowSlab mine = share(whole, ranks, comm.rank());
+      const Fitted fitted = fit_model(comm, mine, 13 + comm.rank());  // uneven blocks
+      std::lock_guard lock(mutex);
+      EXPECT_EQ(fitted.states, reference.states) << ranks << " ranks, rank " << comm.rank();
+      std::copy(fitted.scores.begin(), fitted.scores.end(), scores.begin() + mine.global_begin);
+    });
+    EXPECT_EQ(scores, reference.scores) << ranks << " ranks";
+  }
+}
+
+TEST(RankInvariance, MoreRanksThanRows) {
+  const RowSlab whole = table(3, 2);
+  SerialComm serial;
+  const Fitted reference = fit_model(serial, whole, 2);
+  run_on_threads(7, [&](Comm& comm) {
+    const Fitted fitted = fit_model(comm, share(whole, 7, comm.rank()), 2);
+    EXPECT_EQ(fitted.states, reference.states);
+  });
+}
+
+TEST(RankInvariance, ImputeFillsWithTheExactlyRoundedMean) {
+  // Column sums that cancel: a naive running sum loses the small values entirely.
+  RowSlab slab;
+  slab.schema.n_features = 1;
+  slab.values = {1e16, 1.0, -1e16, 1.0, NAN, 3.0};
+  slab.global_rows = 6;
+  run_on_threads(3, [&](Comm& comm) {
+    Impute impute{ParamSet(Impute::param_specs())};
+    const auto source = make_memory_source(comm, share(slab, 3, comm.rank()), 1);
+    const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
+    FitContext context{comm, quiet};
+    impute.fit(context, *source);
+    EXPECT_EQ(impute.fill_values(), std::vector<double>{5.0 / 5});
+  });
+}
+
+}  // namespace
+}  // namespace hpcad
