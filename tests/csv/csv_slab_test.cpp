@@ -1,105 +1,22 @@
-// read_csv_slab, the collective entry point, under SerialComm and under a thread-backed Comm
-// that runs P ranks in one process (exercising the exscan/allreduce logic, zero-row ranks and
-// a rank failing without leaving the others waiting).
+// read_csv_slab, the collective entry point, under SerialComm and under ThreadComm (P ranks
+// as threads in one process), exercising the exscan/allreduce logic, zero-row ranks and a rank
+// failing without leaving the others waiting.
 #include <gtest/gtest.h>
 
-#include <barrier>
 #include <cstdio>
 #include <exception>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "csv_test_util.hpp"
 #include "hpcad/comm/comm.hpp"
+#include "hpcad/comm/thread_comm.hpp"
 #include "hpcad/core/error.hpp"
 
 namespace hpcad {
 namespace {
 
 using csv_test::bitwise_equal;
-
-// Shared state of P threads acting as ranks.
-struct ThreadGroup {
-  explicit ThreadGroup(int n) : size(n), sync(n), i64(n), f64(n), bytes(n) {}
-  int size;
-  std::barrier<> sync;
-  std::vector<std::vector<std::int64_t>> i64;
-  std::vector<std::vector<double>> f64;
-  std::vector<std::vector<std::byte>> bytes;
-};
-
-class ThreadComm final : public Comm {
- public:
-  ThreadComm(ThreadGroup& group, int rank) : group_(group), rank_(rank) {}
-  int rank() const override { return rank_; }
-  int size() const override { return group_.size; }
-  void allreduce(std::span<double> values, ReduceOp op) override { reduce(group_.f64, values, op); }
-  void allreduce(std::span<std::int64_t> values, ReduceOp op) override {
-    reduce(group_.i64, values, op);
-  }
-  std::vector<std::vector<std::byte>> allgatherv(std::span<const std::byte> local) override {
-    group_.bytes[rank_].assign(local.begin(), local.end());
-    group_.sync.arrive_and_wait();
-    auto all = group_.bytes;
-    group_.sync.arrive_and_wait();
-    return all;
-  }
-  void broadcast(std::vector<std::byte>& data, int root) override {
-    if (rank_ == root) group_.bytes[root] = data;
-    group_.sync.arrive_and_wait();
-    auto copy = group_.bytes[root];
-    group_.sync.arrive_and_wait();
-    data = std::move(copy);
-  }
-  std::int64_t exscan_sum(std::int64_t value) override {
-    group_.i64[rank_] = {value};
-    group_.sync.arrive_and_wait();
-    std::int64_t sum = 0;
-    for (int r = 0; r < rank_; ++r) sum += group_.i64[r][0];
-    group_.sync.arrive_and_wait();
-    return sum;
-  }
-  void barrier() override { group_.sync.arrive_and_wait(); }
-
- private:
-  template <typename T>
-  void reduce(std::vector<std::vector<T>>& slots, std::span<T> values, ReduceOp op) {
-    slots[rank_].assign(values.begin(), values.end());
-    group_.sync.arrive_and_wait();
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      T v = slots[0][i];
-      for (int r = 1; r < group_.size; ++r) {
-        const T w = slots[r][i];
-        v = op == ReduceOp::kSum ? v + w : op == ReduceOp::kMin ? std::min(v, w) : std::max(v, w);
-      }
-      values[i] = v;
-    }
-    group_.sync.arrive_and_wait();
-  }
-  ThreadGroup& group_;
-  int rank_;
-};
-
-// Runs `body` on P threads acting as ranks; returns each rank's exception (or null).
-std::vector<std::exception_ptr> run_ranks(int ranks, const std::function<void(Comm&)>& body) {
-  ThreadGroup group(ranks);
-  std::vector<std::exception_ptr> errors(ranks);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < ranks; ++r) {
-    threads.emplace_back([&, r] {
-      ThreadComm comm(group, r);
-      try {
-        body(comm);
-      } catch (...) {
-        errors[r] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return errors;
-}
 
 std::string message_of(const std::exception_ptr& e) {
   try {
@@ -153,7 +70,7 @@ TEST_F(CsvSlab, ThreadRanksPartitionRowsExactly) {
     std::vector<Index> skipped(ranks, -1);
     CsvOptions options;
     options.skip_bad_rows = true;
-    const auto errors = run_ranks(ranks, [&](Comm& comm) {
+    const auto errors = run_on_threads_collect(ranks, [&](Comm& comm) {
       slabs[comm.rank()] =
           read_csv_slab(comm, path_, options, {"x"}, "label", &skipped[comm.rank()]);
     });
@@ -182,21 +99,21 @@ TEST_F(CsvSlab, FailingRankDoesNotBlockOthers) {
   text += "bad,1\n";  // in the last rank's range
   csv_test::write_file(path_, text);
   const auto errors =
-      run_ranks(4, [&](Comm& comm) { read_csv_slab(comm, path_, {}, {}, "label"); });
+      run_on_threads_collect(4, [&](Comm& comm) { read_csv_slab(comm, path_, {}, {}, "label"); });
   for (int r = 0; r < 3; ++r) EXPECT_FALSE(errors[r]) << message_of(errors[r]);
   ASSERT_TRUE(errors[3]);
   EXPECT_EQ(message_of(errors[3]), path_ + ":102: column \"x\": expected a number, found \"bad\"");
 
   // Every rank fails to open: each throws IoError, none hangs.
-  const auto open_errors =
-      run_ranks(3, [&](Comm& comm) { read_csv_slab(comm, path_ + ".missing", {}, {}, "label"); });
+  const auto open_errors = run_on_threads_collect(
+      3, [&](Comm& comm) { read_csv_slab(comm, path_ + ".missing", {}, {}, "label"); });
   for (const auto& e : open_errors) {
     ASSERT_TRUE(e);
     EXPECT_THROW(std::rethrow_exception(e), IoError);
   }
   // Only some ranks fail (an unknown feature is found everywhere, so simulate a per-rank
   // failure with different arguments): the others still complete.
-  const auto mixed = run_ranks(3, [&](Comm& comm) {
+  const auto mixed = run_on_threads_collect(3, [&](Comm& comm) {
     read_csv_slab(comm, comm.rank() == 1 ? path_ + ".missing" : path_, {}, {}, "label");
   });
   EXPECT_TRUE(mixed[1]);
@@ -206,7 +123,7 @@ TEST_F(CsvSlab, FailingRankDoesNotBlockOthers) {
 TEST_F(CsvSlab, HeaderOnlyFileGivesZeroRowsOnEveryRank) {
   csv_test::write_file(path_, "a,b,label\n");
   std::vector<RowSlab> slabs(3);
-  const auto errors = run_ranks(
+  const auto errors = run_on_threads_collect(
       3, [&](Comm& comm) { slabs[comm.rank()] = read_csv_slab(comm, path_, {}, {}, "label"); });
   for (int r = 0; r < 3; ++r) {
     ASSERT_FALSE(errors[r]) << message_of(errors[r]);
@@ -263,7 +180,7 @@ TEST_F(CsvMultiFile, FilesAreReadAsTheirConcatenation) {
                                        make("3.csv", f3), make("4.csv", f4)};
   for (int ranks : {1, 2, 3, 4, 7, 13, 500}) {
     std::vector<RowSlab> slabs(ranks);
-    const auto errors = run_ranks(ranks, [&](Comm& comm) {
+    const auto errors = run_on_threads_collect(ranks, [&](Comm& comm) {
       slabs[comm.rank()] = read_csv_slab(comm, paths, {}, {"x"}, "label");
     });
     std::vector<double> all;
@@ -286,7 +203,7 @@ TEST_F(CsvMultiFile, ErrorsNameTheFileAndItsOwnLine) {
   const std::string a = make("a.csv", "x,note,label\n1,\"multi\nline\",0\n2,n,1\n");
   const std::string b = make("b.csv", "x,note,label\n3,\"\"\"\",0\nbad,\"\",1\n");
   for (int ranks : {1, 2, 3, 5}) {
-    const auto errors = run_ranks(ranks, [&](Comm& comm) {
+    const auto errors = run_on_threads_collect(ranks, [&](Comm& comm) {
       read_csv_slab(comm, std::vector<std::string>{a, b}, {}, {"x"}, "label");
     });
     std::vector<std::string> messages;
