@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "../support/comm_checks.hpp"
 #include "../support/detector_testing.hpp"
 #include "../support/forest_params.hpp"
 #include "hpcad/comm/mpi_comm.hpp"
@@ -134,6 +135,21 @@ TEST(GuardedPhase, OneRankFailingEndsThePhaseOnEveryRank) {
     EXPECT_STREQ(e.what(), "failure on rank 0");
   }
   EXPECT_NO_THROW(guarded_phase(comm, "ok", [] {}));
+}
+
+TEST(MpiCommPointToPoint, ShiftsWithUnevenAndEmptyMessages) {
+  MpiComm comm;
+  testing_support::check_shifts(comm);
+}
+
+TEST(MpiCommPointToPoint, RingPassOfRankTaggedBlocks) {
+  MpiComm comm;
+  testing_support::check_ring_pass(comm);
+}
+
+TEST(MpiCommTyped, AllgathervAndAllgatherInRankOrder) {
+  MpiComm comm;
+  testing_support::check_typed_gathers(comm);
 }
 
 std::string shared_temp(MpiComm& comm, const char* name) {
