@@ -29,11 +29,7 @@ BinaryMetrics evaluate_scores(Comm& comm, std::span<const double> scores,
   m.true_positives = counts[0];
   m.false_positives = counts[1];
 
-  std::vector<double> positive;
-  for (const auto& part : comm.allgatherv(std::as_bytes(std::span(local_positive)))) {
-    const auto* values = reinterpret_cast<const double*>(part.data());
-    positive.insert(positive.end(), values, values + part.size() / sizeof(double));
-  }
+  std::vector<double> positive = comm.allgatherv(std::span<const double>(local_positive));
   std::sort(positive.begin(), positive.end());
   std::sort(local_negative.begin(), local_negative.end());
   // Distinct positive scores u_j with multiplicity; per u_j the negatives below / equal.

@@ -576,19 +576,17 @@ CsvRangeCounts csv_counts_before(Comm& comm, const std::vector<CsvPiece>& pieces
                                  const CsvRangeCounts& last_piece) {
   // Quote parity and line numbers restart in every file. Only a rank's first piece can start
   // in the middle of a file, and every lower rank that touched that file ended in it, so one
-  // allgatherv of (last file, its quote count, its newline count) gives the prefix. (With one
-  // file this is an exscan; an allgatherv of 3 integers per rank handles many files too.)
+  // allgather of (last file, its quote count, its newline count) gives the prefix. (With one
+  // file this is an exscan; an allgather of 3 integers per rank handles many files too.)
   std::array<std::int64_t, 3> mine{-1, 0, 0};
   if (!pieces.empty()) {
     mine = {static_cast<std::int64_t>(pieces.back().file), last_piece.quotes, last_piece.newlines};
   }
-  const auto gathered = comm.allgatherv(std::as_bytes(std::span<const std::int64_t>(mine)));
+  const std::vector<std::array<std::int64_t, 3>> gathered = comm.allgather(mine);
   CsvRangeCounts before;
   if (pieces.empty()) return before;
   for (int r = 0; r < comm.rank(); ++r) {
-    std::array<std::int64_t, 3> theirs{};
-    check_internal(gathered[r].size() == sizeof theirs, "csv allgatherv size");
-    std::memcpy(theirs.data(), gathered[r].data(), sizeof theirs);
+    const std::array<std::int64_t, 3>& theirs = gathered[r];
     if (theirs[0] == static_cast<std::int64_t>(pieces.front().file)) {
       before.quotes += theirs[1];
       before.newlines += theirs[2];
