@@ -179,6 +179,18 @@ TEST(SourcesTiny, MoreRanksThanRows) {
   expect_source_reads(comm, {.path = csv, .label = "label", .block_rows = 1}, expected);
 }
 
+/// The error every rank gets opening and reading `spec` (a test failure if there is none).
+PeerError read_expecting_failure(Comm& comm, const InputSpec& spec) {
+  try {
+    BlockSource source(comm, open_input_reader(comm, spec), 0);
+    read_all(source);
+  } catch (const PeerError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error";
+  return PeerError(-1, 0, "", "");
+}
+
 TEST(SourcesErrors, BadCsvValueInTheLastRowsFailsEveryRankWithFileAndLine) {
   MpiComm comm;
   SharedDir dir(comm);
@@ -186,15 +198,10 @@ TEST(SourcesErrors, BadCsvValueInTheLastRowsFailsEveryRankWithFileAndLine) {
   for (int i = 0; i < 60; ++i) text += std::to_string(i) + "," + std::to_string(2 * i) + ",0\n";
   text += "60,oops,0\n";  // line 62: in the last rank's bytes
   const std::string path = dir.write("bad.csv", text);
-  try {
-    BlockSource source(comm, open_input_reader(comm, {.path = path, .label = "label"}), 0);
-    read_all(source);
-    ADD_FAILURE() << "no error";
-  } catch (const PeerError& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ":62:"), std::string::npos) << e.what();
-    EXPECT_EQ(e.failed_rank(), comm.size() - 1);
-    EXPECT_EQ(e.failed_count(), 1);
-  }
+  const PeerError e = read_expecting_failure(comm, {.path = path, .label = "label"});
+  EXPECT_NE(std::string(e.what()).find(path + ":62:"), std::string::npos) << e.what();
+  EXPECT_EQ(e.failed_rank(), comm.size() - 1);
+  EXPECT_EQ(e.failed_count(), 1);
 }
 
 TEST(SourcesErrors, LabelOtherThanZeroOrOneFailsEveryRank) {
@@ -203,16 +210,11 @@ TEST(SourcesErrors, LabelOtherThanZeroOrOneFailsEveryRank) {
   std::string text = "x,label\n";
   for (int i = 0; i < 40; ++i) text += std::to_string(i) + (i == 37 ? ",2\n" : ",1\n");
   const std::string path = dir.write("label.csv", text);
-  try {
-    BlockSource source(comm, open_input_reader(comm, {.path = path, .label = "label"}), 0);
-    read_all(source);
-    ADD_FAILURE() << "no error";
-  } catch (const PeerError& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ": row 37: label is 2, expected 0 (normal) or 1"),
-              std::string::npos)
-        << e.what();
-    EXPECT_EQ(e.phase(), "read");
-  }
+  const PeerError e = read_expecting_failure(comm, {.path = path, .label = "label"});
+  EXPECT_NE(std::string(e.what()).find(path + ": row 37: label is 2, expected 0 (normal) or 1"),
+            std::string::npos)
+      << e.what();
+  EXPECT_EQ(e.phase(), "read");
 }
 
 TEST(SourcesErrors, MissingFileFailsEveryRank) {
