@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import unittest
 
 import h5py
@@ -29,10 +30,14 @@ def read_scores(path):
         return f["score"][:]
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def peak_rss_per_rank(args, ranks):
     """Runs hpcad under mpiexec with GNU time around every rank; returns (process, peak RSS
     in bytes per rank)."""
-    import subprocess
     cmd = [MPIEXEC, "--oversubscribe", "-n", str(ranks), TIME, "-f", "peak-rss-kb %M", HPCAD] + args
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     peaks = [int(kb) * 1024 for kb in re.findall(r"peak-rss-kb (\d+)", r.stderr)]
@@ -51,7 +56,7 @@ class StreamingTest(unittest.TestCase):
         # 600,000 x 16 float64 = 73 MiB, 37 MiB per rank with 2 ranks.
         self.run_ok(["generate", "--rows", "600000", "--features", "16", "--seed", "5", "-o", data], 2)
         tiny = os.path.join(d, "tiny.h5")
-        write_h5(tiny, np.random.default_rng(1).normal(size=(20, 16)))
+        write_h5(tiny, np.random.default_rng(1).normal(size=(20, 16)), np.zeros(20, np.int8))
         config = write_config(d, data, label="y", extra='score_block_rows = 4096')
         budget_mib = 40
 
@@ -71,8 +76,8 @@ class StreamingTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(streamed), 2)
 
-        cached_report = json.load(open(f"{d}/cached-report.json"))
-        streamed_report = json.load(open(f"{d}/streamed-report.json"))
+        cached_report = read_json(f"{d}/cached-report.json")
+        streamed_report = read_json(f"{d}/streamed-report.json")
         self.assertEqual(cached_report["memory"]["rank_modes"], ["memory", "memory"])
         self.assertEqual(streamed_report["memory"]["rank_modes"], ["streamed", "streamed"])
         self.assertEqual(streamed_report["memory"]["budget_bytes"], budget_mib * MIB)
