@@ -388,48 +388,34 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
   return keys;
 }
 
-Config parse_config(const std::string& text, const std::string& source_path,
-                    const std::vector<std::string>& overrides,
-                    const std::string& working_directory) {
-  Config config;
-  config.source_path = source_path;
-  config.text = text;
-  config.overrides = overrides;
-  toml::table root;
-  try {
-    root = toml::parse(text, source_path);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: {}", source_path, e.source().begin.line,
-                                  e.source().begin.column, e.description()));
-  }
-  // The detector type decides which [detector] keys exist, so settle it first.
-  config.detector_type = detector_type(root, overrides, source_path);
-  Sections sections = fixed_sections();
-  sections.emplace_back("detector", detector_keys(config.detector_type));
-  std::set<std::string> overridden;
-  for (const auto& o : overrides) apply_override(root, o, sections, overridden);
-  const Locator where(source_path, overridden);
-  const std::map<std::string, ParamSet> values = section_values(root, sections, where);
-  const ParamSet& input = values.at("input");
-  const ParamSet& threshold = values.at("threshold");
-  const ParamSet& run = values.at("run");
+namespace {
 
-  const std::string file_dir = fs::path(source_path).parent_path().empty()
-                                   ? working_directory
-                                   : fs::absolute(fs::path(source_path).parent_path()).string();
-  auto path = [&](const std::string& section, const std::string& key) {
-    return resolve_path(values.at(section).string(key),
-                        where.from_override(section + "." + key) ? working_directory : file_dir);
-  };
-  auto node = [&](const std::string& section, const std::string& key) {
+/// The checked values of a parsed config file, with where each came from.
+struct ParsedValues {
+  const toml::table& root;
+  const Locator& where;
+  std::map<std::string, ParamSet> values;
+  std::string file_dir;           ///< anchors relative paths in the file
+  std::string working_directory;  ///< anchors relative paths given with --set
+
+  const ParamSet& section(const std::string& name) const { return values.at(name); }
+  const toml::node* node(const std::string& section, const std::string& key) const {
     return root[section][key].node();
-  };
+  }
+  std::string path(const std::string& section, const std::string& key) const {
+    return resolve_path(values.at(section).string(key), where.from_override(section + "." + key)
+                                                            ? working_directory
+                                                            : file_dir);
+  }
+};
 
-  InputSpec& in = config.input;
-  if (!node("input", "path"))
+InputSpec input_spec(const ParsedValues& parsed, const std::string& source_path) {
+  const ParamSet& input = parsed.section("input");
+  InputSpec in;
+  if (!parsed.node("input", "path"))
     throw ConfigError(
         fmt::format("{}: missing required key input.path (the data file to score)", source_path));
-  in.path = path("input", "path");
+  in.path = parsed.path("input", "path");
   in.format = input.string("format");
   in.dataset = input.string("dataset");
   in.group = input.string("group");
@@ -439,40 +425,88 @@ Config parse_config(const std::string& text, const std::string& source_path,
   in.block_rows = input.integer("block_rows");
   in.csv_delimiter = input.string("csv_delimiter");
   if (in.csv_delimiter.size() != 1)
-    throw ConfigError(fmt::format("{}: input.csv_delimiter must be a single character",
-                                  where.at("input.csv_delimiter", node("input", "csv_delimiter"))));
+    throw ConfigError(
+        fmt::format("{}: input.csv_delimiter must be a single character",
+                    parsed.where.at("input.csv_delimiter", parsed.node("input", "csv_delimiter"))));
   in.skip_bad_rows = input.boolean("skip_bad_rows");
+  return in;
+}
 
-  config.detector_params = ParamSet(find_detector(config.detector_type).params);
-  for (const auto& [key, value] : values.at("detector").values())
-    if (key != "type") config.detector_params.set(key, value);
-
-  if (node("threshold", "contamination")) config.contamination = threshold.real("contamination");
-  if (node("threshold", "score")) config.score_threshold = threshold.real("score");
-  if (config.contamination && config.score_threshold)
+/// Exactly one of threshold.contamination (default 0.01) and threshold.score.
+void read_threshold(const ParsedValues& parsed, Config& config) {
+  const ParamSet& threshold = parsed.section("threshold");
+  const toml::node* contamination = parsed.node("threshold", "contamination");
+  const toml::node* score = parsed.node("threshold", "score");
+  if (contamination && score)
     throw ConfigError(
         fmt::format("{}: set either threshold.contamination or threshold.score, not both",
-                    where.at("threshold.score", node("threshold", "score"))));
-  if (config.contamination && *config.contamination <= 0)
-    throw ConfigError(
-        fmt::format("{}: threshold.contamination = {}: must be in (0, 0.5]",
-                    where.at("threshold.contamination", node("threshold", "contamination")),
-                    *config.contamination));
-  if (!config.score_threshold) config.contamination = threshold.real("contamination");
+                    parsed.where.at("threshold.score", score)));
+  if (score) {
+    config.score_threshold = threshold.real("score");
+    return;
+  }
+  config.contamination = threshold.real("contamination");
+  if (*config.contamination <= 0)
+    throw ConfigError(fmt::format("{}: threshold.contamination = {}: must be in (0, 0.5]",
+                                  parsed.where.at("threshold.contamination", contamination),
+                                  *config.contamination));
+}
 
-  config.output_path = path("output", "path");
-  config.model_path = path("output", "model");
-  config.report_path = path("output", "report");
+void read_run(const ParsedValues& parsed, Config& config) {
+  const ParamSet& run = parsed.section("run");
   config.log_level = run.string("log_level");
   config.score_block_rows = run.integer("score_block_rows");
   config.memory_per_rank = run.string("memory_per_rank");
   try {
     parse_memory_size(config.memory_per_rank);
   } catch (const ConfigError& e) {
-    throw ConfigError(
-        fmt::format("{}: {}", where.at("run.memory_per_rank", node("run", "memory_per_rank")),
-                    e.what()));
+    throw ConfigError(fmt::format(
+        "{}: {}", parsed.where.at("run.memory_per_rank", parsed.node("run", "memory_per_rank")),
+        e.what()));
   }
+}
+
+toml::table parse_toml(const std::string& text, const std::string& source_path) {
+  try {
+    return toml::parse(text, source_path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: {}", source_path, e.source().begin.line,
+                                  e.source().begin.column, e.description()));
+  }
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& source_path,
+                    const std::vector<std::string>& overrides,
+                    const std::string& working_directory) {
+  Config config;
+  config.source_path = source_path;
+  config.text = text;
+  config.overrides = overrides;
+  toml::table root = parse_toml(text, source_path);
+  // The detector type decides which [detector] keys exist, so settle it first.
+  config.detector_type = detector_type(root, overrides, source_path);
+  Sections sections = fixed_sections();
+  sections.emplace_back("detector", detector_keys(config.detector_type));
+  std::set<std::string> overridden;
+  for (const auto& o : overrides) apply_override(root, o, sections, overridden);
+  const Locator where(source_path, overridden);
+  const std::string file_dir = fs::path(source_path).parent_path().empty()
+                                   ? working_directory
+                                   : fs::absolute(fs::path(source_path).parent_path()).string();
+  const ParsedValues parsed{root, where, section_values(root, sections, where), file_dir,
+                            working_directory};
+
+  config.input = input_spec(parsed, source_path);
+  config.detector_params = ParamSet(find_detector(config.detector_type).params);
+  for (const auto& [key, value] : parsed.section("detector").values())
+    if (key != "type") config.detector_params.set(key, value);
+  read_threshold(parsed, config);
+  config.output_path = parsed.path("output", "path");
+  config.model_path = parsed.path("output", "model");
+  config.report_path = parsed.path("output", "report");
+  read_run(parsed, config);
   return config;
 }
 
