@@ -2,6 +2,7 @@
 import os
 import subprocess
 import tempfile
+import unittest
 
 HPCAD = os.environ["HPCAD_BIN"]
 SOURCE_DIR = os.environ["HPCAD_SOURCE_DIR"]
@@ -48,3 +49,11 @@ def temp_dir(test):
     d = tempfile.TemporaryDirectory(prefix="hpcad-it-")
     test.addCleanup(d.cleanup)
     return d.name
+
+
+class HpcadTestCase(unittest.TestCase):
+    def run_ok(self, args, ranks=None):
+        """Runs hpcad and fails the test, with its stderr, unless it exits 0."""
+        r = hpcad(args, ranks)
+        self.assertEqual(r.returncode, 0, f"hpcad {' '.join(args)} failed:\n{r.stderr}")
+        return r

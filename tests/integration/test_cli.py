@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from hpcad_testlib import SHARED, SOURCE_DIR, hpcad, temp_dir, write_config
+from hpcad_testlib import HpcadTestCase, SHARED, SOURCE_DIR, hpcad, temp_dir, write_config
 
 DEMO = os.path.join(SOURCE_DIR, "data", "samples", "demo.h5")
 
@@ -38,12 +38,7 @@ def read_model(path):
         return state, params, dict(f.attrs)
 
 
-class RunTest(unittest.TestCase):
-    def run_ok(self, args, ranks=None):
-        r = hpcad(args, ranks)
-        self.assertEqual(r.returncode, 0, f"hpcad {' '.join(args)} failed:\n{r.stderr}")
-        return r
-
+class RunTest(HpcadTestCase):
     def test_rank_count_invariance_of_model_and_scores(self):
         d = temp_dir(self)
         config = write_config(d, DEMO)

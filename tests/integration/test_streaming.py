@@ -12,7 +12,7 @@ import unittest
 import h5py
 import numpy as np
 
-from hpcad_testlib import HPCAD, MPIEXEC, hpcad, temp_dir, write_config
+from hpcad_testlib import HpcadTestCase, HPCAD, MPIEXEC, hpcad, temp_dir, write_config
 
 TIME = "/usr/bin/time"
 MIB = 1 << 20
@@ -44,12 +44,7 @@ def peak_rss_per_rank(args, ranks):
     return r, peaks
 
 
-class StreamingTest(unittest.TestCase):
-    def run_ok(self, args, ranks=None):
-        r = hpcad(args, ranks)
-        self.assertEqual(r.returncode, 0, f"hpcad {' '.join(args)} failed:\n{r.stderr}")
-        return r
-
+class StreamingTest(HpcadTestCase):
     def test_budget_below_the_data_streams_with_bounded_memory_and_identical_scores(self):
         d = temp_dir(self)
         data = os.path.join(d, "big.h5")
