@@ -127,7 +127,8 @@ void IsolationForest::fit(FitContext& context, RowSource& source) {
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   const std::vector<double> sampled_rows = gather_rows(source, wanted);
-  context.log.debug("iforest: gathered {} distinct sampled rows for {} trees", wanted.size(), n_trees);
+  context.log.debug("iforest: gathered {} distinct sampled rows for {} trees", wanted.size(),
+                    n_trees);
 
   // This rank grows a contiguous block of trees; the blocks are gathered in tree order.
   const IndexRange mine = partition_rows(n_trees, comm.size(), comm.rank());
@@ -189,8 +190,7 @@ void IsolationForest::score(const RowBlock& block, std::span<double> out) const 
   const Index d = n_features_;
   const Index n = block.n_rows;
   const std::span<const double> rows = block.values;
-  check_internal(block.n_features == d && static_cast<Index>(out.size()) == n,
-                 "score block shape");
+  check_internal(block.n_features == d && static_cast<Index>(out.size()) == n, "score block shape");
   std::fill(out.begin(), out.end(), 0.0);
   // Trees outer, rows inner: one tree (a few KB) stays in L1 while the block streams by.
   // Rows walk in groups of kLanes in lock-step for memory-level parallelism. Per row, path
@@ -256,7 +256,8 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
     if (offsets[t + 1] <= offsets[t] || offsets[t + 1] > static_cast<Index>(n_nodes))
       fail(fmt::format("tree {} is empty or its offsets are out of order", t));
     const Index size = offsets[t + 1] - offsets[t];
-    if (size > std::numeric_limits<std::int32_t>::max()) fail(fmt::format("tree {} is too large", t));
+    if (size > std::numeric_limits<std::int32_t>::max())
+      fail(fmt::format("tree {} is too large", t));
     for (Index i = 0; i < size; ++i) {
       const Index at = offsets[t] + i;
       if (!std::isfinite(value[at])) fail(fmt::format("tree {} node {}: non-finite value", t, i));

@@ -43,8 +43,7 @@ std::string check_table(const ParamSpec& spec, const ParamSet& table) {
   for (const auto& [key, value] : table.values()) {
     const ParamSpec* field = find_spec(spec.fields, key);
     if (!field) return fmt::format("{}: unknown key", key);
-    if (std::string why = field->check(value); !why.empty())
-      return fmt::format("{}: {}", key, why);
+    if (std::string why = field->check(value); !why.empty()) return fmt::format("{}: {}", key, why);
   }
   return {};
 }
@@ -130,8 +129,7 @@ ParamSpec ParamSpec::string_list(std::string name, std::vector<std::string> defa
   return spec;
 }
 
-ParamSpec ParamSpec::table_list(std::string name, std::vector<ParamSpec> fields,
-                                std::string doc) {
+ParamSpec ParamSpec::table_list(std::string name, std::vector<ParamSpec> fields, std::string doc) {
   ParamSpec spec{std::move(name), ParamKind::kTableList, std::vector<ParamSet>{}};
   spec.fields = std::move(fields);
   spec.doc = std::move(doc);
@@ -241,8 +239,6 @@ const std::vector<ParamSet>& ParamSet::tables(const std::string& name) const {
   return std::get<std::vector<ParamSet>>(at(name));
 }
 
-std::string to_string(const ParamValue& value) {
-  return std::visit(Render{}, value);
-}
+std::string to_string(const ParamValue& value) { return std::visit(Render{}, value); }
 
 }  // namespace hpcad

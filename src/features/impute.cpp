@@ -31,17 +31,16 @@ void Impute::fit(FitContext& context, RowSource& input) {
   const auto& names = input.info().schema.feature_names;
   for (Index j = 0; j < d; ++j) {
     if (stats.counts[j] == 0)
-      throw DataError(fmt::format(
-          "impute: column {} has no finite value to compute a mean from",
-          j < static_cast<Index>(names.size()) ? fmt::format("'{}'", names[j])
-                                               : std::to_string(j)));
+      throw DataError(fmt::format("impute: column {} has no finite value to compute a mean from",
+                                  j < static_cast<Index>(names.size())
+                                      ? fmt::format("'{}'", names[j])
+                                      : std::to_string(j)));
     fill_[j] = stats.sums[j].value() / static_cast<double>(stats.counts[j]);
   }
   context.log.debug("impute: fill values computed from {} rows", input.global_rows());
 }
 
-void Impute::apply(const RowBlock& block, std::span<const double>,
-                   std::vector<double>& out) const {
+void Impute::apply(const RowBlock& block, std::span<const double>, std::vector<double>& out) const {
   out.assign(block.values.begin(), block.values.end());
   const std::size_t d = fill_.size();
   for (std::size_t k = 0; k < out.size(); ++k)

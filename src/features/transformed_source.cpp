@@ -31,8 +31,8 @@ TransformedSource::TransformedSource(RowSource& input, std::vector<const Transfo
     // them arrives with the windowed feature steps. Until then refuse rather than compute
     // windows that silently restart at every rank boundary.
     if (step->history_rows() > 0 && input.comm().size() > 1)
-      throw InternalError(fmt::format("transform '{}' needs rows of history across ranks",
-                                      step->type()));
+      throw InternalError(
+          fmt::format("transform '{}' needs rows of history across ranks", step->type()));
     schemas_.push_back(step->output_schema(schemas_.back()));
   }
   info_.schema = schemas_.back();

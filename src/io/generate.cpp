@@ -42,8 +42,7 @@ void generate_dataset(Comm& comm, const GenerateOptions& options, const std::str
       values.resize(static_cast<std::size_t>(rows * d));
       labels.resize(static_cast<std::size_t>(rows));
       for (Index i = 0; i < rows; ++i) {
-        RandomStream rng(options.seed, "generate.row",
-                         static_cast<std::uint64_t>(begin + i));
+        RandomStream rng(options.seed, "generate.row", static_cast<std::uint64_t>(begin + i));
         const bool anomaly = rng.uniform() < options.anomaly_fraction;
         labels[i] = anomaly ? 1 : 0;
         const auto cluster = static_cast<Index>(rng.below(kClusters));

@@ -13,14 +13,14 @@ namespace {
 constexpr const char* kTransformsGroup = "transforms";
 
 h5::Handle create_group(hid_t parent, const std::string& name, const std::string& context) {
-  return h5::own(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 H5Gclose, "H5Gcreate2", context + "/" + name);
+  return h5::own(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                 "H5Gcreate2", context + "/" + name);
 }
 
 h5::Handle open_group(hid_t parent, const std::string& name, const std::string& context) {
   if (!h5::exists(parent, name))
-    throw DataError(fmt::format("{}: the model file lacks the group {}/{}", context, context,
-                                name));
+    throw DataError(
+        fmt::format("{}: the model file lacks the group {}/{}", context, context, name));
   return h5::own(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose, "H5Gopen2",
                  context + "/" + name);
 }
@@ -49,9 +49,7 @@ struct Write {
   void operator()(double v) const { h5::write_attribute(group, name, v); }
   void operator()(const std::string& v) const { h5::write_attribute(group, name, v); }
   void operator()(bool v) const { h5::write_attribute(group, name, std::int64_t{v}); }
-  void operator()(const std::vector<std::string>& v) const {
-    h5::write_attribute(group, name, v);
-  }
+  void operator()(const std::vector<std::string>& v) const { h5::write_attribute(group, name, v); }
   template <typename T>
   void operator()(const std::vector<T>& v) const {
     h5::write_vector(group, name, v);
@@ -73,12 +71,12 @@ void write_params(hid_t group, const ParamSet& params, const std::string& contex
 std::optional<ParamValue> read_param(hid_t group, const ParamSpec& spec,
                                      const std::string& context);
 
-ParamSet read_params(hid_t group, const std::vector<ParamSpec>& specs,
-                     const std::string& context) {
+ParamSet read_params(hid_t group, const std::vector<ParamSpec>& specs, const std::string& context) {
   ParamSet params(specs);
   for (const ParamSpec& spec : specs) {
     const std::optional<ParamValue> value = read_param(group, spec, context);
-    if (!value) throw DataError(fmt::format("{} lacks the hyperparameter '{}'", context, spec.name));
+    if (!value)
+      throw DataError(fmt::format("{} lacks the hyperparameter '{}'", context, spec.name));
     if (const std::string problem = spec.check(*value); !problem.empty())
       throw DataError(
           fmt::format("{}: {} = {}: {}", context, spec.name, to_string(*value), problem));
@@ -144,8 +142,8 @@ ModelState read_state(hid_t group, const std::string& context) {
       state.children[name] = read_state(sub.id(), context + "/" + name);
       continue;
     }
-    h5::Handle dataset = h5::own(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose,
-                                 "H5Dopen2", context + "/" + name);
+    h5::Handle dataset = h5::own(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2",
+                                 context + "/" + name);
     h5::Handle type =
         h5::own(H5Dget_type(dataset.id()), H5Tclose, "H5Dget_type", context + "/" + name);
     const H5T_class_t cls = H5Tget_class(type.id());

@@ -120,8 +120,8 @@ class Locator {
 
 /// Converts a TOML node to a checked value of the spec's kind (integers are accepted where
 /// reals are expected); ConfigError naming the key otherwise.
-ParamValue from_toml(const toml::node& node, const ParamSpec& spec,
-                                    const std::string& dotted, const Locator& where);
+ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::string& dotted,
+                     const Locator& where);
 
 template <typename T, typename Convert>
 std::optional<ParamValue> list_from_toml(const toml::node& node, Convert convert) {
@@ -289,8 +289,8 @@ void apply_override(toml::table& root, const std::string& assignment, const Sect
     toml::table parsed = toml::parse("v = " + text);
     table->insert_or_assign(key, *parsed.get("v"));
   } catch (const toml::parse_error&) {
-    throw ConfigError(fmt::format("--set {}: \"{}\" is not {}", dotted, text,
-                                  kind_description(spec->spec.kind)));
+    throw ConfigError(
+        fmt::format("--set {}: \"{}\" is not {}", dotted, text, kind_description(spec->spec.kind)));
   }
 }
 
@@ -330,19 +330,17 @@ std::map<std::string, ParamSet> section_values(const toml::table& root, const Se
     const std::string section(name.str());
     const std::vector<KeySpec>* keys = find_section(sections, section);
     if (!keys || !node.is_table())
-      throw ConfigError(fmt::format("{}: '{}' is not a valid section; {}valid sections: [{}]",
-                                    where.at(section, &node), section,
-                                    suggestion(section, names_of(sections)),
-                                    fmt::join(names_of(sections), "], [")));
+      throw ConfigError(fmt::format(
+          "{}: '{}' is not a valid section; {}valid sections: [{}]", where.at(section, &node),
+          section, suggestion(section, names_of(sections)), fmt::join(names_of(sections), "], [")));
     for (const auto& [key_name, value] : *node.as_table()) {
       const std::string key(key_name.str());
       const std::string dotted = section + "." + key;
       const KeySpec* spec = find_key(*keys, key);
       if (!spec)
-        throw ConfigError(fmt::format("{}: unknown key '{}'; {}valid keys in [{}]: {}",
-                                      where.at(dotted, &value), dotted,
-                                      suggestion(key, names_of(*keys)), section,
-                                      fmt::join(names_of(*keys), ", ")));
+        throw ConfigError(fmt::format(
+            "{}: unknown key '{}'; {}valid keys in [{}]: {}", where.at(dotted, &value), dotted,
+            suggestion(key, names_of(*keys)), section, fmt::join(names_of(*keys), ", ")));
       values[section].set(key, from_toml(value, spec->spec, dotted, where));
     }
   }
@@ -358,10 +356,10 @@ std::optional<std::int64_t> parse_memory_size(const std::string& text) {
   const auto [rest, ec] = std::from_chars(text.data(), end, number);
   const std::string unit(rest, end);
   static const std::vector<std::pair<std::string, int>> kUnits = {
-      {"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40},
-      {"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}};
-  const auto it = std::find_if(kUnits.begin(), kUnits.end(),
-                               [&](const auto& u) { return u.first == unit; });
+      {"", 0},     {"B", 0},  {"KiB", 10}, {"MiB", 20}, {"GiB", 30},
+      {"TiB", 40}, {"K", 10}, {"M", 20},   {"G", 30},   {"T", 40}};
+  const auto it =
+      std::find_if(kUnits.begin(), kUnits.end(), [&](const auto& u) { return u.first == unit; });
   if (ec != std::errc() || rest == text.data() || number <= 0 || it == kUnits.end() ||
       number > (std::numeric_limits<std::int64_t>::max() >> it->second))
     throw ConfigError(fmt::format(
@@ -403,9 +401,8 @@ struct ParsedValues {
     return root[section][key].node();
   }
   std::string path(const std::string& section, const std::string& key) const {
-    return resolve_path(values.at(section).string(key), where.from_override(section + "." + key)
-                                                            ? working_directory
-                                                            : file_dir);
+    return resolve_path(values.at(section).string(key),
+                        where.from_override(section + "." + key) ? working_directory : file_dir);
   }
 };
 

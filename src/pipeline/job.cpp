@@ -129,7 +129,9 @@ struct Job {
 
   bool root() const { return comm.rank() == 0; }
   bool writes_scores() const { return request.kind != JobKind::kTrain; }
-  bool writes_model() const { return request.kind != JobKind::kScore && !config.model_path.empty(); }
+  bool writes_model() const {
+    return request.kind != JobKind::kScore && !config.model_path.empty();
+  }
   bool writes_report() const {
     return request.kind != JobKind::kTrain && !config.report_path.empty();
   }
@@ -221,8 +223,8 @@ std::unique_ptr<BlockSource> open_input(Job& job) {
   job.phase("read", [&] {
     const std::int64_t resident =
         job.writes_scores() ? info.local_rows * (8 + (info.has_labels ? 1 : 0)) : 0;
-    const std::int64_t block_bytes = std::min(job.config.input.block_rows, info.local_rows) *
-                                     (info.schema.n_features + 1) * 8;
+    const std::int64_t block_bytes =
+        std::min(job.config.input.block_rows, info.local_rows) * (info.schema.n_features + 1) * 8;
     const std::int64_t needed = resident + kBlockCopies * block_bytes + kModelReserve;
     if (budget.bytes < needed)
       throw ConfigError(fmt::format(
@@ -347,8 +349,8 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
             : job.comm.allreduce_value(features->non_finite_inputs(), ReduceOp::kSum);
   });
   const double seconds = seconds_since(start);
-  job.log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", input.global_rows(),
-               seconds, static_cast<double>(n) / std::max(seconds, 1e-9) * 1e-6);
+  job.log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", input.global_rows(), seconds,
+               static_cast<double>(n) / std::max(seconds, 1e-9) * 1e-6);
   return local;
 }
 
@@ -399,10 +401,10 @@ std::string summary(const Job& job) {
     text = fmt::format("{} rows, {} anomalies ({:.3f}%), threshold {:.6g}", r.rows, r.anomalies,
                        100 * r.achieved_fraction, r.threshold);
     if (r.metrics)
-      text += fmt::format(
-          "; ROC-AUC {:.4f}, PR-AUC {:.4f}, precision {:.4f}, recall {:.4f}, F1 {:.4f}",
-          r.metrics->roc_auc, r.metrics->pr_auc, r.metrics->precision, r.metrics->recall,
-          r.metrics->f1);
+      text +=
+          fmt::format("; ROC-AUC {:.4f}, PR-AUC {:.4f}, precision {:.4f}, recall {:.4f}, F1 {:.4f}",
+                      r.metrics->roc_auc, r.metrics->pr_auc, r.metrics->precision,
+                      r.metrics->recall, r.metrics->f1);
     text += fmt::format("\nscores: {}", job.config.output_path);
   } else {
     text = fmt::format("trained {} on {} rows x {} features", r.detector, r.rows, r.features);
@@ -421,11 +423,12 @@ std::string finish(Job& job, const BlockSource& source) {
   report.memory.peak_rss_min = job.comm.allreduce_value(peak, ReduceOp::kMin);
   report.memory.peak_rss_max = job.comm.allreduce_value(peak, ReduceOp::kMax);
   report.memory.peak_rss_mean = job.comm.allreduce_value(peak, ReduceOp::kSum) / job.comm.size();
-  job.log.info("memory: {} of {} ranks cached their rows; peak RSS per rank {:.0f} / {:.0f} / "
-               "{:.0f} MiB (min / mean / max)",
-               std::count(report.memory.rank_modes.begin(), report.memory.rank_modes.end(), 'c'),
-               job.comm.size(), report.memory.peak_rss_min / (1 << 20),
-               report.memory.peak_rss_mean / (1 << 20), report.memory.peak_rss_max / (1 << 20));
+  job.log.info(
+      "memory: {} of {} ranks cached their rows; peak RSS per rank {:.0f} / {:.0f} / "
+      "{:.0f} MiB (min / mean / max)",
+      std::count(report.memory.rank_modes.begin(), report.memory.rank_modes.end(), 'c'),
+      job.comm.size(), report.memory.peak_rss_min / (1 << 20),
+      report.memory.peak_rss_mean / (1 << 20), report.memory.peak_rss_max / (1 << 20));
   report.model_sha256 = job.model_sha256;
   report.phases = reduce_timings(job.comm, job.timer);
   if (job.writes_report()) {

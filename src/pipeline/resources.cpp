@@ -47,8 +47,7 @@ std::int64_t proc_field_bytes(const char* file, const std::string& field) {
 
 MemoryBudget resolve_memory_budget(Comm& comm, const std::string& memory_per_rank) {
   const int local_ranks = ranks_on_this_node(comm);
-  if (const auto bytes = parse_memory_size(memory_per_rank))
-    return {*bytes, "run.memory_per_rank"};
+  if (const auto bytes = parse_memory_size(memory_per_rank)) return {*bytes, "run.memory_per_rank"};
   if (const std::int64_t per_cpu = env_integer("SLURM_MEM_PER_CPU"))
     return {per_cpu * kMiB * std::max<std::int64_t>(1, env_integer("SLURM_CPUS_PER_TASK")),
             "SLURM_MEM_PER_CPU"};

@@ -15,12 +15,12 @@
 #include "hpcad/detectors/isolation_forest.hpp"
 #include "hpcad/eval/metrics.hpp"
 #include "hpcad/eval/threshold.hpp"
-#include "hpcad/io/hdf5.hpp"
 #include "hpcad/features/impute.hpp"
+#include "hpcad/io/hdf5.hpp"
 #include "hpcad/io/input.hpp"
+#include "hpcad/io/score_writer.hpp"
 #include "hpcad/io/sources.hpp"
 #include "hpcad/model/model.hpp"
-#include "hpcad/io/score_writer.hpp"
 
 namespace hpcad {
 namespace {
@@ -28,7 +28,6 @@ namespace {
 using testing_support::block_of;
 using testing_support::fit_slab;
 using testing_support::forest_params;
-
 
 /// The whole table, identical on every rank; rows sorted by feature 0 when `sorted`
 /// (the skewed case: each rank holds a different region of the space).

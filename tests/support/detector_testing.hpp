@@ -11,8 +11,7 @@
 namespace hpcad::testing_support {
 
 /// Collective. Fits `detector` on this rank's `slab`, read in blocks of `block_rows`.
-inline void fit_slab(Detector& detector, const RowSlab& slab, Comm& comm,
-                     Index block_rows = 1000) {
+inline void fit_slab(Detector& detector, const RowSlab& slab, Comm& comm, Index block_rows = 1000) {
   const auto source = make_memory_source(comm, slab, block_rows);
   const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
   FitContext context{comm, quiet};

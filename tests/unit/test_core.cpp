@@ -63,8 +63,7 @@ TEST(SampleWithoutReplacement, DistinctSortedInRange) {
   for (Index population : {1, 2, 10, 256, 257, 100000}) {
     for (Index count : {Index{1}, population / 2, population}) {
       if (count < 1) continue;
-      RandomStream rng(1, "test.a",
-                       static_cast<std::uint64_t>(population * 31 + count));
+      RandomStream rng(1, "test.a", static_cast<std::uint64_t>(population * 31 + count));
       const auto s = sample_without_replacement(population, count, rng);
       ASSERT_EQ(static_cast<Index>(s.size()), count);
       EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));

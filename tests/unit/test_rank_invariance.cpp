@@ -62,8 +62,9 @@ Fitted fit_model(Comm& comm, const RowSlab& slab, Index block_rows) {
   fitted.scores.resize(static_cast<std::size_t>(slab.n_rows()));
   RowBlock block;
   while (features->next(block))
-    model.detector->score(block, std::span(fitted.scores)
-                                     .subspan(block.global_begin - slab.global_begin, block.n_rows));
+    model.detector->score(
+        block,
+        std::span(fitted.scores).subspan(block.global_begin - slab.global_begin, block.n_rows));
   return fitted;
 }
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <type_traits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace hpcad {
@@ -120,8 +120,7 @@ class SerialComm final : public Comm {
   std::int64_t exscan_sum(std::int64_t) override { return 0; }
   void barrier() override {}
   using Comm::allgatherv;
-  std::vector<std::byte> sendrecv(std::span<const std::byte> send, int dest,
-                                  int source) override {
+  std::vector<std::byte> sendrecv(std::span<const std::byte> send, int dest, int source) override {
     if (source == 0) return std::vector<std::byte>(send.begin(), send.end());
     return {};
   }

@@ -41,7 +41,8 @@ struct RowBlock {
     part.values = values.subspan(static_cast<std::size_t>(begin * n_features),
                                  static_cast<std::size_t>(count * n_features));
     if (!labels.empty())
-      part.labels = labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
+      part.labels =
+          labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
     return part;
   }
 };

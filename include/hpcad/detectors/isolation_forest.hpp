@@ -6,8 +6,8 @@
 /// Distributed training: tree t's sample is drawn uniformly from all rows by global row
 /// index from the stream (seed, "iforest.sample", t); the sampled rows are gathered in one
 /// pass over the source; tree t is grown by one rank from the stream (seed,
-/// "iforest.split", t); trees are allgathered in tree order. The model therefore depends only on the data and the seed, not on the rank
-/// count or how rows are split.
+/// "iforest.split", t); trees are allgathered in tree order. The model therefore depends only on
+/// the data and the seed, not on the rank count or how rows are split.
 #include <cstdint>
 #include <vector>
 

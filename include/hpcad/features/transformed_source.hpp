@@ -14,8 +14,8 @@ class TransformedSource final : public RowSource {
   /// Collective. `steps` are fitted and outlive this source; `input_name` names the input in
   /// errors. With `reject_non_finite`, a non-finite output value is a DataError naming the
   /// input, global row and column.
-  TransformedSource(RowSource& input, std::vector<const Transform*> steps,
-                    std::string input_name, bool reject_non_finite);
+  TransformedSource(RowSource& input, std::vector<const Transform*> steps, std::string input_name,
+                    bool reject_non_finite);
 
   const TableInfo& info() const override { return info_; }
   Comm& comm() const override { return input_.comm(); }
@@ -34,9 +34,9 @@ class TransformedSource final : public RowSource {
   std::string input_name_;
   bool reject_non_finite_;
   TableInfo info_;
-  std::vector<Schema> schemas_;                 ///< input schema of each step, then the output
-  std::vector<std::vector<double>> history_;    ///< per step: its last input rows
-  std::vector<std::vector<double>> buffers_;    ///< per step: its output of the current block
+  std::vector<Schema> schemas_;               ///< input schema of each step, then the output
+  std::vector<std::vector<double>> history_;  ///< per step: its last input rows
+  std::vector<std::vector<double>> buffers_;  ///< per step: its output of the current block
   Index non_finite_inputs_ = 0;
 };
 

@@ -14,7 +14,7 @@ namespace hpcad {
 /// Where a model or a set of scores came from; one record shared by the model file, the
 /// scores file and the report.
 struct Provenance {
-  std::string command;        ///< run, train or score
+  std::string command;  ///< run, train or score
   std::string input_path;
   Index rows = 0;
   int ranks = 1;
