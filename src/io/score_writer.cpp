@@ -29,11 +29,15 @@ void write_score_file(Comm& comm, const std::string& path, Index global_begin, I
   h5::write_attribute(root, "rows", static_cast<std::int64_t>(global_rows));
   h5::write_attribute(root, "model_sha256", info.model_sha256);
   h5::write_attribute(root, "config", info.config_text);
-  h5::write_attribute(root, "input_path", info.input_path);
   h5::write_attribute(root, "detector", info.detector);
-  h5::write_attribute(root, "hpcad_version", std::string(HPCAD_VERSION));
-  h5::write_attribute(root, "ranks", static_cast<std::int64_t>(info.ranks));
-  h5::write_attribute(root, "created", info.created);
+  const Provenance& p = info.provenance;
+  h5::write_attribute(root, "command", p.command);
+  h5::write_attribute(root, "input_path", p.input_path);
+  h5::write_attribute(root, "hpcad_version", p.hpcad_version);
+  h5::write_attribute(root, "ranks", static_cast<std::int64_t>(p.ranks));
+  h5::write_attribute(root, "created", p.created);
+  h5::write_attribute(root, "job_id", p.job_id);
+  h5::write_attribute(root, "config_sha256", p.config_sha256);
   file.close();
 }
 

@@ -259,14 +259,12 @@ void check_input_matches(const Model& model, const TableInfo& input, const std::
 /// Collective. What the report says about the job before scoring.
 void fill_report(Job& job, const Model& model, const BlockSource& input) {
   JobReport& report = job.report;
-  report.command = job.provenance.command;
+  report.provenance = job.provenance;
+  report.provenance.rows = input.global_rows();
   report.config_path = job.request.config_path;
-  report.input_path = job.provenance.input_path;
   report.detector = model.detector->type();
-  report.ranks = job.comm.size();
   report.rows = input.global_rows();
   report.features = input.n_features();
-  report.created = job.provenance.created;
   report.skipped_rows = job.comm.allreduce_value(input.reader().skipped_rows(), ReduceOp::kSum);
   if (report.skipped_rows > 0)
     job.log.info("skipped {} malformed rows (input.skip_bad_rows = true)", report.skipped_rows);
@@ -383,10 +381,8 @@ void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
   info.flagged = threshold.flagged;
   info.model_sha256 = job.model_sha256;
   info.config_text = job.config.provenance_text();
-  info.input_path = job.provenance.input_path;
   info.detector = report.detector;
-  info.created = job.provenance.created;
-  info.ranks = job.comm.size();
+  info.provenance = job.provenance;
   job.phase("write", [&] {
     write_score_file(job.comm, temporary, input.local_begin(), input.global_rows(), local.scores,
                      info);

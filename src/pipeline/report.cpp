@@ -34,13 +34,15 @@ std::string to_json(const JobReport& r) {
   // ordered_json keeps the keys in the order written here. nlohmann writes the shortest
   // representation that round-trips, and null for NaN and infinities (JSON has neither).
   nlohmann::ordered_json json = {
-      {"hpcad_version", HPCAD_VERSION},
-      {"command", r.command},
-      {"created", r.created},
+      {"hpcad_version", r.provenance.hpcad_version},
+      {"command", r.provenance.command},
+      {"created", r.provenance.created},
+      {"job_id", r.provenance.job_id},
       {"config", r.config_path},
-      {"input", r.input_path},
+      {"config_sha256", r.provenance.config_sha256},
+      {"input", r.provenance.input_path},
       {"detector", r.detector},
-      {"ranks", r.ranks},
+      {"ranks", r.provenance.ranks},
       {"rows", r.rows},
       {"features", r.features},
       {"anomalies", r.anomalies},

@@ -248,7 +248,7 @@ TEST(ScoreWriter, CollectiveWriteHoldsEveryRankRowsInOrder) {
     for (Index i = mine.begin; i < mine.end; ++i) local.push_back(0.01 * static_cast<double>(i));
     ScoreFileInfo info;
     info.threshold = 0.045;
-    info.ranks = comm.size();
+    info.provenance.ranks = comm.size();
     write_score_file(comm, path, mine.begin, rows, local, info);
     comm.barrier();
     if (comm.rank() == 0) {

@@ -6,6 +6,7 @@
 
 #include "hpcad/comm/comm.hpp"
 #include "hpcad/core/types.hpp"
+#include "hpcad/model/provenance.hpp"
 
 namespace hpcad {
 
@@ -19,10 +20,8 @@ struct ScoreFileInfo {
   Index flagged = 0;
   std::string model_sha256;
   std::string config_text;
-  std::string input_path;
   std::string detector;
-  std::string created;  ///< ISO 8601 UTC
-  int ranks = 1;
+  Provenance provenance;  ///< of this scoring job
 };
 
 /// Collective. Creates `path` and writes this rank's rows [global_begin, global_begin +

@@ -6,6 +6,7 @@
 
 #include "hpcad/comm/comm.hpp"
 #include "hpcad/eval/metrics.hpp"
+#include "hpcad/model/provenance.hpp"
 
 namespace hpcad {
 
@@ -36,11 +37,9 @@ struct MemoryReport {
 };
 
 struct JobReport {
-  std::string command;
+  Provenance provenance;  ///< command, input, ranks, time, job id, config hash
   std::string config_path;
-  std::string input_path;
   std::string detector;
-  int ranks = 1;
   Index rows = 0;
   Index features = 0;
   Index anomalies = 0;
@@ -52,7 +51,6 @@ struct JobReport {
   std::string model_path;
   std::string model_sha256;
   std::string scores_path;
-  std::string created;
   std::vector<PhaseTiming> phases;
   std::optional<BinaryMetrics> metrics;
   MemoryReport memory;
