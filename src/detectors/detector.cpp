@@ -2,6 +2,7 @@
 
 #include "hpcad/core/registry.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
+#include "hpcad/detectors/pca.hpp"
 
 namespace hpcad {
 
@@ -9,6 +10,8 @@ const std::vector<DetectorInfo>& detector_registry() {
   static const std::vector<DetectorInfo> registry = {
       {"iforest", "isolation forest (Liu, Ting, Zhou 2008)", IsolationForest::param_specs(),
        [](const ParamSet& p) { return std::make_unique<IsolationForest>(p); }},
+      {"pca", "PCA reconstruction error (standardised, top components)", Pca::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Pca>(p); }},
   };
   return registry;
 }

@@ -379,6 +379,12 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
   std::vector<std::pair<std::string, std::string>> keys;
   Sections sections = fixed_sections();
   sections.emplace_back("detector", detector_keys(kDefaultDetector));
+  for (const DetectorInfo& info : detector_registry())
+    if (info.type != kDefaultDetector) {
+      std::vector<KeySpec> specs;
+      for (const ParamSpec& spec : info.params) specs.push_back({spec});
+      sections.emplace_back("detector." + info.type, specs);
+    }
   for (const auto& [section, specs] : sections)
     for (const auto& key : specs)
       keys.emplace_back(section + "." + key.spec.name,

@@ -57,3 +57,10 @@ class HpcadTestCase(unittest.TestCase):
         r = hpcad(args, ranks)
         self.assertEqual(r.returncode, 0, f"hpcad {' '.join(args)} failed:\n{r.stderr}")
         return r
+
+    def run_failing(self, args, ranks=None):
+        """Runs hpcad and fails the test unless it exits non-zero with one error message."""
+        r = hpcad(args, ranks)
+        self.assertNotEqual(r.returncode, 0, f"hpcad {' '.join(args)} succeeded")
+        self.assertEqual(r.stderr.count("hpcad: error"), 1, r.stderr)
+        return r

@@ -157,11 +157,17 @@ TEST(Config, ReferenceConfigListsEveryKeyWithItsDefault) {
   std::string section;
   std::map<std::string, std::string> written;
   std::istringstream lines(text);
+  // Keys of detectors other than the default appear commented, after `# type = "<type>"`,
+  // as `#   key = value`.
+  std::string other_detector;
   for (std::string line; std::getline(lines, line);) {
     if (line.starts_with("[")) section = line.substr(1, line.find(']') - 1);
+    if (line.starts_with("# type = \"")) other_detector = line.substr(10, line.find('"', 10) - 10);
     const auto eq = line.find(" = ");
     if (!line.empty() && line[0] != '#' && line[0] != '[' && eq != std::string::npos)
       written[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
+    if (line.starts_with("#   ") && eq != std::string::npos && !other_detector.empty())
+      written["detector." + other_detector + "." + line.substr(4, eq - 4)] = line.substr(eq + 3);
   }
   for (const auto& [key, default_value] : config_keys()) {
     if (key == "input.path" || key == "threshold.score") continue;  // required / alternative

@@ -48,10 +48,16 @@ struct Fitted {
   std::vector<double> scores;
 };
 
-Fitted fit_model(Comm& comm, const RowSlab& slab, Index block_rows) {
+/// The detectors under test, with small settings.
+std::unique_ptr<Detector> detector_of(const std::string& type) {
+  if (type == "iforest") return make_detector(type, forest_params(25, 64, 9));
+  return make_detector(type, ParamSet(find_detector(type).params));
+}
+
+Fitted fit_model(Comm& comm, const RowSlab& slab, Index block_rows, const std::string& type) {
   Model model;
   model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
-  model.detector = make_detector("iforest", forest_params(25, 64, 9));
+  model.detector = detector_of(type);
   const auto source = make_memory_source(comm, slab, block_rows);
   const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
   FitContext context{comm, quiet};
@@ -68,16 +74,18 @@ Fitted fit_model(Comm& comm, const RowSlab& slab, Index block_rows) {
   return fitted;
 }
 
-TEST(RankInvariance, ImputeAndForestAreBitwiseIdenticalForOneToSixteenThreadRanks) {
+class RankInvariance : public testing::TestWithParam<std::string> {};
+
+TEST_P(RankInvariance, ImputeAndDetectorAreBitwiseIdenticalForOneToSixteenThreadRanks) {
   const RowSlab whole = table(997, 5);
   SerialComm serial;
-  const Fitted reference = fit_model(serial, whole, 1000);
+  const Fitted reference = fit_model(serial, whole, 1000, GetParam());
   for (int ranks : {1, 2, 3, 4, 5, 7, 8, 16}) {
     std::mutex mutex;
     std::vector<double> scores(static_cast<std::size_t>(whole.global_rows));
     run_on_threads(ranks, [&](Comm& comm) {
       const RowSlab mine = share(whole, ranks, comm.rank());
-      const Fitted fitted = fit_model(comm, mine, 13 + comm.rank());  // uneven blocks
+      const Fitted fitted = fit_model(comm, mine, 13 + comm.rank(), GetParam());  // uneven blocks
       std::lock_guard lock(mutex);
       EXPECT_EQ(fitted.states, reference.states) << ranks << " ranks, rank " << comm.rank();
       std::copy(fitted.scores.begin(), fitted.scores.end(), scores.begin() + mine.global_begin);
@@ -86,17 +94,19 @@ TEST(RankInvariance, ImputeAndForestAreBitwiseIdenticalForOneToSixteenThreadRank
   }
 }
 
-TEST(RankInvariance, MoreRanksThanRows) {
+TEST_P(RankInvariance, MoreRanksThanRows) {
   const RowSlab whole = table(3, 2);
   SerialComm serial;
-  const Fitted reference = fit_model(serial, whole, 2);
+  const Fitted reference = fit_model(serial, whole, 2, GetParam());
   run_on_threads(7, [&](Comm& comm) {
-    const Fitted fitted = fit_model(comm, share(whole, 7, comm.rank()), 2);
+    const Fitted fitted = fit_model(comm, share(whole, 7, comm.rank()), 2, GetParam());
     EXPECT_EQ(fitted.states, reference.states);
   });
 }
 
-TEST(RankInvariance, ImputeFillsWithTheExactlyRoundedMean) {
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca"));
+
+TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.
   RowSlab slab;
   slab.schema.n_features = 1;

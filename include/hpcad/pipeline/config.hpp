@@ -44,9 +44,9 @@ Config parse_config(const std::string& text, const std::string& source_path,
 /// nullopt for "auto". Throws ConfigError for anything else.
 std::optional<std::int64_t> parse_memory_size(const std::string& text);
 
-/// Every key as "section.key" with its default rendered as TOML ("" for required keys),
-/// for documentation and the reference-config test. Detector keys are listed per
-/// detector as "detector.<key>" for the default detector.
+/// Every key as "section.key" with its default rendered as TOML ("" for required keys), for
+/// documentation and the reference-config test. The default detector's keys are
+/// "detector.<key>"; every other registered detector's are "detector.<type>.<key>".
 std::vector<std::pair<std::string, std::string>> config_keys();
 
 }  // namespace hpcad

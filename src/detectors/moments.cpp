@@ -1,0 +1,53 @@
+#include "hpcad/detectors/moments.hpp"
+
+#include <cmath>
+
+#include "hpcad/core/error.hpp"
+
+namespace hpcad {
+
+ColumnMoments column_moments(RowSource& source) {
+  const Index d = source.n_features();
+  ColumnMoments m;
+  m.rows = source.global_rows();
+  check_internal(m.rows > 0, "column_moments of an empty table");
+  Statistics sums(static_cast<std::size_t>(d), 0);
+  accumulate(source, sums, [d](const RowBlock& block, Statistics& s) {
+    for (Index j = 0; j < d; ++j) {
+      ExactSum& column = s.sums[j];
+      for (Index i = 0; i < block.n_rows; ++i) column.add(block.values[i * d + j]);
+    }
+  });
+  m.mean.resize(static_cast<std::size_t>(d));
+  for (Index j = 0; j < d; ++j) m.mean[j] = sums.sums[j].value() / static_cast<double>(m.rows);
+
+  // Upper triangle of sum((x_j - mean_j)(x_k - mean_k)), row by row.
+  Statistics products(static_cast<std::size_t>(d * (d + 1) / 2), 0);
+  std::vector<double> centred(static_cast<std::size_t>(d));
+  accumulate(source, products, [&](const RowBlock& block, Statistics& s) {
+    for (Index i = 0; i < block.n_rows; ++i) {
+      for (Index j = 0; j < d; ++j) centred[j] = block.values[i * d + j] - m.mean[j];
+      std::size_t at = 0;
+      for (Index j = 0; j < d; ++j)
+        for (Index k = j; k < d; ++k) s.sums[at++].add(centred[j] * centred[k]);
+    }
+  });
+  m.covariance.resize(d, d);
+  std::size_t at = 0;
+  for (Index j = 0; j < d; ++j)
+    for (Index k = j; k < d; ++k)
+      m.covariance(j, k) = m.covariance(k, j) =
+          products.sums[at++].value() / static_cast<double>(m.rows);
+  return m;
+}
+
+std::vector<double> standard_scale(const ColumnMoments& moments) {
+  std::vector<double> scale(moments.mean.size());
+  for (std::size_t j = 0; j < scale.size(); ++j) {
+    const double sd = std::sqrt(moments.covariance(static_cast<Index>(j), static_cast<Index>(j)));
+    scale[j] = sd > 0 ? sd : 1.0;
+  }
+  return scale;
+}
+
+}  // namespace hpcad

@@ -1,0 +1,107 @@
+"""Detectors beyond the isolation forest, end to end against scikit-learn (Debian's
+python3-sklearn): per-row scores on real data, bitwise identity across rank counts and
+between cached and streamed input, and ROC-AUC parity on the 24 ADBench sets with
+REFERENCE.csv (configured as its header says)."""
+import csv
+import json
+import os
+import unittest
+
+import h5py
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+from hpcad_testlib import SHARED, HpcadTestCase, temp_dir, write_config
+
+ADBENCH = os.path.join(SHARED, "datasets", "adbench")
+
+
+def reference_auc(detector):
+    with open(os.path.join(ADBENCH, "REFERENCE.csv")) as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r["dataset"]: float(r["roc_auc"]) for r in rows if r["detector"] == detector}
+
+
+def read_scores(path):
+    with h5py.File(path, "r") as f:
+        return f["score"][:]
+
+
+def pca_config(directory, data, extra_detector=""):
+    config = write_config(directory, data, label="y")
+    with open(config) as f:
+        text = f.read().replace('type = "iforest"', f'type = "pca"\n{extra_detector}')
+    with open(config, "w") as f:
+        f.write(text)
+    return config
+
+
+class PcaTest(HpcadTestCase):
+    def test_scores_match_scikit_learn_and_do_not_depend_on_ranks_or_streaming(self):
+        d = temp_dir(self)
+        data = os.path.join(ADBENCH, "cardio.h5")
+        with h5py.File(data) as f:
+            x = f["X"][:]
+        z = StandardScaler().fit_transform(x)
+        pca = PCA(n_components=x.shape[1] // 2).fit(z)
+        expected = ((z - pca.inverse_transform(pca.transform(z))) ** 2).sum(axis=1)
+        config = pca_config(d, data)
+        runs = {}
+        for ranks in (1, 2, 3, 4):
+            out = os.path.join(d, f"s{ranks}.h5")
+            self.run_ok(["run", "--config", config, "--set", f"output.path={out}",
+                         "--set", "input.block_rows=97"], ranks)
+            runs[ranks] = read_scores(out)
+        np.testing.assert_allclose(runs[1], expected, rtol=1e-9, atol=1e-12)
+        for ranks, scores in runs.items():
+            self.assertTrue(np.array_equal(scores.view(np.uint64), runs[1].view(np.uint64)), ranks)
+
+    def test_streamed_input_gives_the_cached_model_and_scores(self):
+        d = temp_dir(self)
+        data = os.path.join(d, "gen.h5")
+        self.run_ok(["generate", "--rows", "300000", "--features", "8", "--seed", "3", "-o", data], 2)
+        config = pca_config(d, data)
+        scores = {}
+        for memory in ("auto", "36MiB"):  # 36 MiB: 7 MiB of rows per rank do not fit the cache
+            out = os.path.join(d, f"{memory}.h5")
+            self.run_ok(["run", "--config", config, "--set", f"output.path={out}",
+                         "--set", f'run.memory_per_rank="{memory}"', "--set", "input.block_rows=8192"], 3)
+            with open(os.path.join(d, "report.json")) as f:
+                modes = json.load(f)["memory"]["rank_modes"]
+            self.assertEqual(modes, ["memory"] * 3 if memory == "auto" else ["streamed"] * 3)
+            scores[memory] = read_scores(out)
+        self.assertTrue(np.array_equal(scores["auto"].view(np.uint64), scores["36MiB"].view(np.uint64)))
+
+    def test_explained_variance_and_bad_component_count(self):
+        d = temp_dir(self)
+        data = os.path.join(ADBENCH, "thyroid.h5")
+        with h5py.File(data) as f:
+            x = f["X"][:]
+        z = StandardScaler().fit_transform(x)
+        pca = PCA(n_components=0.9, svd_solver="full").fit(z)
+        expected = ((z - pca.inverse_transform(pca.transform(z))) ** 2).sum(axis=1)
+        config = pca_config(d, data, "explained_variance = 0.9")
+        self.run_ok(["run", "--config", config], 2)
+        np.testing.assert_allclose(read_scores(os.path.join(d, "scores.h5")), expected, rtol=1e-8, atol=1e-10)
+        r = self.run_failing(["run", "--config", config, "--set", "detector.n_components=7"], 2)
+        self.assertIn("detector.n_components = 7: the input has only 6 features", r.stderr)
+
+    def test_roc_auc_parity_on_the_24_adbench_sets(self):
+        reference = reference_auc("pca")
+        self.assertEqual(len(reference), 24)
+        d = temp_dir(self)
+        diffs = {}
+        for name in sorted(reference):
+            config = pca_config(d, os.path.join(ADBENCH, f"{name}.h5"))
+            self.run_ok(["run", "--config", config, "--set", "output.model="], 2)
+            with open(os.path.join(d, "report.json")) as f:
+                diffs[name] = json.load(f)["metrics"]["roc_auc"] - reference[name]
+        for name, diff in diffs.items():
+            print(f"pca {name}: hpcad - sklearn = {diff:+.4f}")
+            self.assertGreater(diff, -0.05, name)
+        self.assertGreater(sum(diffs.values()) / len(diffs), -0.02)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
