@@ -2,6 +2,7 @@
 
 #include "hpcad/core/registry.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
+#include "hpcad/detectors/mahalanobis.hpp"
 #include "hpcad/detectors/pca.hpp"
 
 namespace hpcad {
@@ -12,6 +13,9 @@ const std::vector<DetectorInfo>& detector_registry() {
        [](const ParamSet& p) { return std::make_unique<IsolationForest>(p); }},
       {"pca", "PCA reconstruction error (standardised, top components)", Pca::param_specs(),
        [](const ParamSet& p) { return std::make_unique<Pca>(p); }},
+      {"mahalanobis", "Mahalanobis distance under the global (optionally shrunk) covariance",
+       Mahalanobis::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Mahalanobis>(p); }},
   };
   return registry;
 }

@@ -9,6 +9,7 @@ import unittest
 
 import h5py
 import numpy as np
+from sklearn.covariance import EmpiricalCovariance, ShrunkCovariance
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
@@ -28,13 +29,17 @@ def read_scores(path):
         return f["score"][:]
 
 
-def pca_config(directory, data, extra_detector=""):
+def detector_config(directory, data, detector, extra_detector=""):
     config = write_config(directory, data, label="y")
     with open(config) as f:
-        text = f.read().replace('type = "iforest"', f'type = "pca"\n{extra_detector}')
+        text = f.read().replace('type = "iforest"', f'type = "{detector}"\n{extra_detector}')
     with open(config, "w") as f:
         f.write(text)
     return config
+
+
+def pca_config(directory, data, extra_detector=""):
+    return detector_config(directory, data, "pca", extra_detector)
 
 
 class PcaTest(HpcadTestCase):
@@ -101,6 +106,26 @@ class PcaTest(HpcadTestCase):
             print(f"pca {name}: hpcad - sklearn = {diff:+.4f}")
             self.assertGreater(diff, -0.05, name)
         self.assertGreater(sum(diffs.values()) / len(diffs), -0.02)
+
+
+class MahalanobisTest(HpcadTestCase):
+    def test_scores_match_scikit_learn_for_any_rank_count(self):
+        d = temp_dir(self)
+        # shuttle has near-collinear columns; satellite is well conditioned.
+        for name, shrinkage in (("satellite", 0.0), ("cardio", 0.0), ("cardio", 0.3)):
+            data = os.path.join(ADBENCH, f"{name}.h5")
+            with h5py.File(data) as f:
+                x = f["X"][:]
+            model = ShrunkCovariance(shrinkage=shrinkage) if shrinkage else EmpiricalCovariance()
+            expected = model.fit(x).mahalanobis(x)
+            config = detector_config(d, data, "mahalanobis", f"shrinkage = {shrinkage}")
+            first = None
+            for ranks in (1, 3):
+                self.run_ok(["run", "--config", config], ranks)
+                scores = read_scores(os.path.join(d, "scores.h5"))
+                np.testing.assert_allclose(scores, expected, rtol=1e-7, atol=1e-9, err_msg=name)
+                first = scores if first is None else first
+                self.assertTrue(np.array_equal(scores.view(np.uint64), first.view(np.uint64)))
 
 
 if __name__ == "__main__":

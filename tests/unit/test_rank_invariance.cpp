@@ -104,7 +104,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca"));
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis"));
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.
