@@ -2,20 +2,28 @@
 
 #include "hpcad/core/registry.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
+#include "hpcad/detectors/kmeans.hpp"
 #include "hpcad/detectors/mahalanobis.hpp"
 #include "hpcad/detectors/pca.hpp"
 
 namespace hpcad {
 
+namespace {
+
+template <typename D>
+DetectorInfo entry(std::string type, std::string description) {
+  return {std::move(type), std::move(description), D::param_specs(),
+          [](const ParamSet& p) { return std::make_unique<D>(p); }};
+}
+
+}  // namespace
+
 const std::vector<DetectorInfo>& detector_registry() {
   static const std::vector<DetectorInfo> registry = {
-      {"iforest", "isolation forest (Liu, Ting, Zhou 2008)", IsolationForest::param_specs(),
-       [](const ParamSet& p) { return std::make_unique<IsolationForest>(p); }},
-      {"pca", "PCA reconstruction error (standardised, top components)", Pca::param_specs(),
-       [](const ParamSet& p) { return std::make_unique<Pca>(p); }},
-      {"mahalanobis", "Mahalanobis distance under the global (optionally shrunk) covariance",
-       Mahalanobis::param_specs(),
-       [](const ParamSet& p) { return std::make_unique<Mahalanobis>(p); }},
+      entry<IsolationForest>("iforest", "isolation forest (Liu, Ting, Zhou 2008)"),
+      entry<Pca>("pca", "PCA reconstruction error (standardised, top components)"),
+      entry<Mahalanobis>("mahalanobis", "Mahalanobis distance under the global covariance"),
+      entry<KMeans>("kmeans", "distance to the nearest k-means centre (standardised)"),
   };
   return registry;
 }

@@ -93,19 +93,30 @@ class PcaTest(HpcadTestCase):
         self.assertIn("detector.n_components = 7: the input has only 6 features", r.stderr)
 
     def test_roc_auc_parity_on_the_24_adbench_sets(self):
-        reference = reference_auc("pca")
-        self.assertEqual(len(reference), 24)
-        d = temp_dir(self)
-        diffs = {}
-        for name in sorted(reference):
-            config = pca_config(d, os.path.join(ADBENCH, f"{name}.h5"))
-            self.run_ok(["run", "--config", config, "--set", "output.model="], 2)
+        parity(self, "pca")
+
+
+def parity(test, detector, seeds=(42,)):
+    """ROC-AUC on each ADBench set (mean over `seeds`) minus REFERENCE.csv's; asserts the
+    issue's bar: no set more than 0.05 below, the mean no more than 0.02 below."""
+    reference = reference_auc(detector)
+    test.assertEqual(len(reference), 24)
+    d = temp_dir(test)
+    diffs = {}
+    for name in sorted(reference):
+        config = detector_config(d, os.path.join(ADBENCH, f"{name}.h5"), detector)
+        aucs = []
+        for seed in seeds:
+            test.run_ok(["run", "--config", config, "--set", "output.model=", "--set", f"detector.seed={seed}"], 2)
             with open(os.path.join(d, "report.json")) as f:
-                diffs[name] = json.load(f)["metrics"]["roc_auc"] - reference[name]
-        for name, diff in diffs.items():
-            print(f"pca {name}: hpcad - sklearn = {diff:+.4f}")
-            self.assertGreater(diff, -0.05, name)
-        self.assertGreater(sum(diffs.values()) / len(diffs), -0.02)
+                aucs.append(json.load(f)["metrics"]["roc_auc"])
+        diffs[name] = sum(aucs) / len(aucs) - reference[name]
+    for name, diff in diffs.items():
+        print(f"{detector} {name}: hpcad - sklearn = {diff:+.4f}")
+    print(f"{detector} mean difference {sum(diffs.values()) / len(diffs):+.4f}")
+    for name, diff in diffs.items():
+        test.assertGreater(diff, -0.05, name)
+    test.assertGreater(sum(diffs.values()) / len(diffs), -0.02)
 
 
 class MahalanobisTest(HpcadTestCase):

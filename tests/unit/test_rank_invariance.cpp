@@ -51,6 +51,12 @@ struct Fitted {
 /// The detectors under test, with small settings.
 std::unique_ptr<Detector> detector_of(const std::string& type) {
   if (type == "iforest") return make_detector(type, forest_params(25, 64, 9));
+  if (type == "kmeans") {
+    ParamSet params(find_detector(type).params);
+    params.set("n_clusters", std::int64_t{3});
+    params.set("relative", true);
+    return make_detector(type, params);
+  }
   return make_detector(type, ParamSet(find_detector(type).params));
 }
 
@@ -104,7 +110,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis"));
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans"));
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.
