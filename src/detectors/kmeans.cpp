@@ -211,10 +211,7 @@ void KMeans::load_state(Index n_features, const ModelState& state) {
   const auto& scale = state.real("scale", d);
   const auto& centres = state.real("centres", k * d);
   const auto& cluster_scale = state.real("cluster_scale", k);
-  for (const auto* values : {&mean, &scale, &centres, &cluster_scale})
-    for (double v : *values)
-      if (!std::isfinite(v))
-        throw DataError(fmt::format("{}: kmeans state is not finite", state.where));
+  state.require_finite({"mean", "scale", "centres", "cluster_scale"}, "kmeans");
   for (const auto* values : {&scale, &cluster_scale})
     for (double v : *values)
       if (!(v > 0)) throw DataError(fmt::format("{}: kmeans scales must be positive", state.where));

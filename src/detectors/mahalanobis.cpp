@@ -93,10 +93,7 @@ void Mahalanobis::load_state(Index n_features, const ModelState& state) {
   const auto d = static_cast<std::size_t>(n_features);
   const auto& mean = state.real("mean", d);
   const auto& precision = state.real("precision", d * d);
-  for (const auto* values : {&mean, &precision})
-    for (double v : *values)
-      if (!std::isfinite(v))
-        throw DataError(fmt::format("{}: mahalanobis state is not finite", state.where));
+  state.require_finite({"mean", "precision"}, "mahalanobis");
   mean_ = mean;
   precision_ = precision;
 }

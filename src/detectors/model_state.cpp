@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "hpcad/core/error.hpp"
 
 namespace hpcad {
@@ -30,6 +32,13 @@ const std::vector<double>& ModelState::real(const std::string& name,
 const std::vector<std::int64_t>& ModelState::integer(const std::string& name,
                                                      std::optional<std::size_t> size) const {
   return find_array(integers, name, size, where, "int64");
+}
+
+void ModelState::require_finite(std::initializer_list<const char*> names, const char* model) const {
+  for (const char* name : names)
+    for (const double v : real(name))
+      if (!std::isfinite(v))
+        throw DataError(fmt::format("{}: {} state is not finite", where, model));
 }
 
 const ModelState& ModelState::child(const std::string& name) const {

@@ -112,10 +112,7 @@ void Pca::load_state(Index n_features, const ModelState& state) {
   if (components.empty() || components.size() % d != 0 || components.size() / d > d)
     throw DataError(fmt::format("{}: pca components hold {} values, not k x {} with 1 <= k <= {}",
                                 state.where, components.size(), d, d));
-  for (const auto* values : {&mean, &scale, &components})
-    for (double v : *values)
-      if (!std::isfinite(v))
-        throw DataError(fmt::format("{}: pca state is not finite", state.where));
+  state.require_finite({"mean", "scale", "components"}, "pca");
   for (double s : scale)
     if (!(s > 0)) throw DataError(fmt::format("{}: pca scale must be positive", state.where));
   mean_ = mean;

@@ -2,6 +2,7 @@
 /// Learned state of a detector or transform: named arrays plus named children (ensemble
 /// members, pipeline steps, a drift profile), so model files need no model-specific code.
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ class ModelState {
   /// A one-element real / integer array as a value.
   double real_value(const std::string& name) const { return real(name, 1)[0]; }
   std::int64_t integer_value(const std::string& name) const { return integer(name, 1)[0]; }
+  /// DataError "<where>: <model> state is not finite" unless every value of the named real
+  /// arrays is finite (after their sizes were checked with real()).
+  void require_finite(std::initializer_list<const char*> names, const char* model) const;
   /// The child `name`; DataError naming it when missing.
   const ModelState& child(const std::string& name) const;
 
