@@ -13,7 +13,13 @@ BinaryMetrics evaluate_scores(Comm& comm, std::span<const double> scores,
                               std::span<const std::int8_t> labels, double threshold) {
   check_internal(scores.size() == labels.size(), "one label per score");
   BinaryMetrics m;
+  // Sized up front: growing by doubling copies the negatives again at every step, and the
+  // last step holds the old and the new copy at once (the rank's peak RSS when streaming).
+  const auto n_positive = static_cast<std::size_t>(
+      std::count_if(labels.begin(), labels.end(), [](std::int8_t y) { return y != 0; }));
   std::vector<double> local_positive, local_negative;
+  local_positive.reserve(n_positive);
+  local_negative.reserve(scores.size() - n_positive);
   std::int64_t counts[2] = {0, 0};  // true positives, false positives at the threshold
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const bool flagged = scores[i] > threshold;
