@@ -88,10 +88,7 @@ class PendingOutputs {
 };
 
 void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw IoError(fmt::format("{}: write failed", path));
+  write_whole_file(path, std::as_bytes(std::span(text.data(), text.size())));
 }
 
 /// Collective. Rank 0 reads the config file; every rank parses the same text.
@@ -295,8 +292,11 @@ void write_model(Job& job, const Model& model) {
   job.phase("write", [&] {
     if (!job.root()) return;
     write_model_file(temporary, model);
+    // Read back as `score` will read it: what reached the disk must be a loadable model.
+    std::vector<std::byte> image = read_file_bytes(temporary);
+    read_model_file(image, temporary);
     Sha256 hash;
-    hash.update(read_file_bytes(temporary));
+    hash.update(image);
     job.model_sha256 = hash.hex_digest();
   });
   job.model_sha256 = job.comm.broadcast_string(job.model_sha256, 0);
