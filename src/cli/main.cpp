@@ -12,6 +12,7 @@
 #include "hpcad/cli/inspect.hpp"
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/interrupt.hpp"
 #include "hpcad/io/generate.hpp"
 #include "hpcad/io/hdf5.hpp"
 #include "hpcad/pipeline/job.hpp"
@@ -23,6 +24,39 @@ namespace {
 extern "C" void note_time_limit_warning(int) {
   constexpr char kMessage[] = "hpcad: received SIGUSR1 (time-limit warning); continuing\n";
   [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+}
+
+// SIGTERM (Slurm's and mpirun's way of stopping a job) and SIGINT: the job stops at its next
+// block boundary on every rank together and removes its temporaries. The handler only
+// records the signal; a second one takes the default action (SA_RESETHAND), so a stuck job
+// can still be killed from the terminal.
+extern "C" void stop_at_next_block(int signal) { hpcad::request_interrupt(signal); }
+
+void install_signal_handlers() {
+  std::signal(SIGUSR1, note_time_limit_warning);
+  struct sigaction action {};
+  action.sa_handler = stop_at_next_block;
+  action.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  for (const int signal : {SIGTERM, SIGINT}) sigaction(signal, &action, nullptr);
+}
+
+/// Rank 0 prints the agreed failure once; every rank returns the exit code: 128 + signal for
+/// an interruption (the shell's convention), else 1.
+int report_failure(const hpcad::PeerError& e, bool root) {
+  if (e.signal() != 0) {
+    if (root)
+      std::cerr << "hpcad: interrupted by " << hpcad::signal_name(e.signal()) << " (rank "
+                << e.failed_rank() << ")" << std::endl;
+    return 128 + e.signal();
+  }
+  if (root) {
+    std::cerr << "hpcad: error: " << e.what() << "\n  (rank " << e.failed_rank() << ", phase "
+              << e.phase();
+    if (e.failed_count() > 1) std::cerr << "; " << e.failed_count() << " ranks failed";
+    std::cerr << ")" << std::endl;
+  }
+  return 1;
 }
 
 constexpr const char* kCommands[] = {"run", "train", "score", "generate", "inspect"};
@@ -45,7 +79,7 @@ void add_job_options(CLI::App* command, hpcad::JobRequest& request) {
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
-  std::signal(SIGUSR1, note_time_limit_warning);
+  install_signal_handlers();
   int exit_code = 0;
   {
     hpcad::MpiComm comm(MPI_COMM_WORLD);
@@ -134,13 +168,7 @@ int main(int argc, char** argv) {
         });
       }
     } catch (const hpcad::PeerError& e) {
-      if (root) {
-        std::cerr << "hpcad: error: " << e.what() << "\n  (rank " << e.failed_rank() << ", phase "
-                  << e.phase();
-        if (e.failed_count() > 1) std::cerr << "; " << e.failed_count() << " ranks failed";
-        std::cerr << ")" << std::endl;
-      }
-      exit_code = 1;
+      exit_code = report_failure(e, root);
     } catch (const std::exception& e) {
       // Outside a guarded phase the other ranks may be blocked in a collective: abort them.
       std::cerr << "hpcad: fatal error on rank " << comm.rank() << ": " << e.what() << std::endl;

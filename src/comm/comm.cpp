@@ -30,10 +30,15 @@ bool Comm::all_ok(bool ok) {
 void guarded_phase(Comm& comm, const std::string& phase, const std::function<void()>& body) {
   std::string message;
   bool ok = true;
+  std::int64_t signal = 0;
   try {
     body();
   } catch (const PeerError&) {
     throw;  // already agreed on by every rank inside a nested phase
+  } catch (const Interrupted& e) {
+    ok = false;
+    message = e.what();
+    signal = e.signal();
   } catch (const std::exception& e) {
     ok = false;
     message = e.what();
@@ -44,8 +49,11 @@ void guarded_phase(Comm& comm, const std::string& phase, const std::function<voi
   first_failed = comm.allreduce_value(first_failed, ReduceOp::kMin);
   if (first_failed == comm.size()) return;
   failed_count = comm.allreduce_value(failed_count, ReduceOp::kSum);
+  // A signal seen by any rank decides the exit code, whichever rank failed first.
+  signal = comm.allreduce_value(signal, ReduceOp::kMax);
   message = comm.broadcast_string(message, static_cast<int>(first_failed));
-  throw PeerError(static_cast<int>(first_failed), static_cast<int>(failed_count), phase, message);
+  throw PeerError(static_cast<int>(first_failed), static_cast<int>(failed_count), phase, message,
+                  static_cast<int>(signal));
 }
 
 }  // namespace hpcad

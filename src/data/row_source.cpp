@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/interrupt.hpp"
 #include "hpcad/core/memory.hpp"
 
 namespace hpcad {
@@ -97,7 +98,11 @@ bool BlockSource::next(RowBlock& block) {
   const Index b = next_block_++;
   // Every rank enters the agreement once per block, also with an empty block, so a failure
   // on one rank cannot leave the others waiting in a later collective.
-  guarded_phase(comm_, "read", [&] { read_local(b, block); });
+  // The block boundary is also where a SIGTERM or SIGINT stops the job.
+  guarded_phase(comm_, "read", [&] {
+    throw_if_interrupted();
+    read_local(b, block);
+  });
   rows_done_ += comm_.allreduce_value(block.n_rows, ReduceOp::kSum);
   if (progress_ != nullptr) progress_->update(rows_done_, info().global_rows);
   return true;

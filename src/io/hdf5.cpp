@@ -2,27 +2,46 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "hpcad/comm/mpi_comm.hpp"
 #include "hpcad/core/error.hpp"
+#include "hpcad/io/output_path.hpp"
 
 namespace hpcad::h5 {
 namespace {
 
-herr_t collect_error(unsigned depth, const H5E_error2_t* entry, void* out) {
-  auto& text = *static_cast<std::string*>(out);
-  if (depth > 0) text += "; ";
-  text += entry->desc ? entry->desc : "(no description)";
+/// One entry of the error stack, on one line. The file drivers describe a failed system call
+/// over several lines ("file write failed: time = ..., errno = 28, error message = 'No space
+/// left on device', ..."); only the operation and the system's message are kept, so the
+/// cause is readable.
+std::string describe_entry(const char* desc) {
+  std::string text = desc ? desc : "(no description)";
+  constexpr std::string_view kSystemMessage = "error message = '";
+  if (const auto at = text.find(kSystemMessage); at != std::string::npos) {
+    const auto begin = at + kSystemMessage.size();
+    const auto end = text.find('\'', begin);
+    text = text.substr(0, text.find(':')) + ": " + text.substr(begin, end - begin);
+  }
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+herr_t collect_error(unsigned, const H5E_error2_t* entry, void* out) {
+  auto& entries = *static_cast<std::vector<std::string>*>(out);
+  std::string text = describe_entry(entry->desc);
+  if (entries.empty() || entries.back() != text) entries.push_back(std::move(text));
   return 0;
 }
 
-/// HDF5's current error stack as one line (innermost cause last).
+/// HDF5's current error stack as one line, innermost cause first (repeats dropped).
 std::string error_stack() {
-  std::string text;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &text);
+  std::vector<std::string> entries;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &entries);
   H5Eclear2(H5E_DEFAULT);
-  return text.empty() ? "unknown HDF5 error" : text;
+  return entries.empty() ? "unknown HDF5 error" : fmt::format("{}", fmt::join(entries, "; "));
 }
 
 template <typename T>
@@ -113,6 +132,19 @@ Handle own(hid_t id, Handle::Closer closer, const char* call, const std::string&
 
 namespace {
 
+/// The name of the file holding an HDF5 object, for messages.
+std::string file_name(hid_t object) {
+  const ssize_t size = H5Fget_name(object, nullptr, 0);
+  if (size <= 0) return "(unnamed file)";
+  std::string name(static_cast<std::size_t>(size) + 1, '\0');
+  H5Fget_name(object, name.data(), name.size());
+  name.resize(static_cast<std::size_t>(size));
+  return name;
+}
+
+/// Growth step of files built in memory.
+constexpr std::size_t kImageIncrement = std::size_t{1} << 20;
+
 Handle access_plist(Comm& comm, const std::string& path, bool* collective) {
   Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate", path);
   *collective = false;
@@ -138,7 +170,7 @@ File File::open(Comm& comm, const std::string& path) {
         fmt::format("{}: cannot open as an HDF5 file (missing, unreadable or not HDF5)", path));
   }
   Handle file = own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()), H5Fclose, "H5Fopen", path);
-  return File(std::move(file), path, collective);
+  return File(std::move(file), path, collective, false);
 }
 
 File File::open_local(const std::string& path) {
@@ -154,7 +186,7 @@ File File::open_image(std::vector<std::byte>& image, const std::string& name) {
   hid_t id = H5Fopen(("memory-image:" + name).c_str(), H5F_ACC_RDONLY, fapl.id());
   if (id < 0)
     throw DataError(fmt::format("{}: not a readable HDF5 file ({})", name, error_stack()));
-  return File(Handle(id, H5Fclose), name, false);
+  return File(Handle(id, H5Fclose), name, false, false);
 }
 
 File File::create(Comm& comm, const std::string& path) {
@@ -162,12 +194,30 @@ File File::create(Comm& comm, const std::string& path) {
   Handle fapl = access_plist(comm, path, &collective);
   Handle file = own(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose,
                     "H5Fcreate", path);
-  return File(std::move(file), path, collective);
+  return File(std::move(file), path, collective, false);
 }
 
 File File::create_local(const std::string& path) {
-  SerialComm serial;
-  return create(serial, path);
+  // Built in memory and written by close() in one checked write: a full disk is then an
+  // error with its cause, never a failed H5Fclose (HDF5 1.10 keeps a file whose close failed
+  // half-freed and crashes at exit), and an abandoned file never reaches the disk.
+  Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate", path);
+  check(H5Pset_fapl_core(fapl.id(), kImageIncrement, false), "H5Pset_fapl_core", path);
+  Handle file = own(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose,
+                    "H5Fcreate", path);
+  return File(std::move(file), path, false, true);
+}
+
+void File::close() {
+  if (handle_.id() < 0) return;
+  if (!in_memory_) return handle_.close(path_);
+  check(H5Fflush(handle_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_);
+  const ssize_t size = H5Fget_file_image(handle_.id(), nullptr, 0);
+  std::vector<std::byte> image(static_cast<std::size_t>(std::max<ssize_t>(size, 0)));
+  if (size < 0 || H5Fget_file_image(handle_.id(), image.data(), image.size()) != size)
+    throw IoError(fmt::format("{}: H5Fget_file_image failed: {}", path_, error_stack()));
+  handle_.close(path_);
+  write_whole_file(path_, image);
 }
 
 Handle transfer_plist(const File& file) {
@@ -280,40 +330,69 @@ Handle create_dataset(const File& file, const std::string& name, hid_t file_type
              H5Dclose, "H5Dcreate2", context);
 }
 
-void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
-                Index width, const void* data) {
-  const std::string context = file.path() + ": write";
-  Handle space = own(H5Dget_space(dataset), H5Sclose, "H5Dget_space", context);
+namespace {
+
+/// The file and memory selections of rows [begin, begin + rows) of a dataset with `width`
+/// values per row; a rank with no rows selects nothing but still takes part in a transfer.
+struct RowSelection {
+  Handle file_space, memory_space;
+};
+
+RowSelection select_rows(hid_t dataset, Index begin, Index rows, Index width,
+                         const std::string& context) {
+  RowSelection s;
+  s.file_space = own(H5Dget_space(dataset), H5Sclose, "H5Dget_space", context);
   const hsize_t start[2] = {static_cast<hsize_t>(begin), 0};
   const hsize_t count[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(width)};
   const hsize_t memory_count =
       static_cast<hsize_t>(std::max<Index>(rows * std::max<Index>(width, 1), 1));
-  Handle memory =
+  s.memory_space =
       own(H5Screate_simple(1, &memory_count, nullptr), H5Sclose, "H5Screate_simple", context);
   if (rows > 0) {
-    check(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+    check(H5Sselect_hyperslab(s.file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
           "H5Sselect_hyperslab", context);
   } else {
-    check(H5Sselect_none(space.id()), "H5Sselect_none", context);
-    check(H5Sselect_none(memory.id()), "H5Sselect_none", context);
+    check(H5Sselect_none(s.file_space.id()), "H5Sselect_none", context);
+    check(H5Sselect_none(s.memory_space.id()), "H5Sselect_none", context);
   }
+  return s;
+}
+
+}  // namespace
+
+void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
+                Index width, const void* data) {
+  const std::string context = file.path() + ": write";
+  const RowSelection s = select_rows(dataset, begin, rows, width, context);
   Handle transfer = transfer_plist(file);
   const double unused = 0;
-  check(H5Dwrite(dataset, memory_type, memory.id(), space.id(), transfer.id(),
+  check(H5Dwrite(dataset, memory_type, s.memory_space.id(), s.file_space.id(), transfer.id(),
                  rows > 0 ? data : &unused),
         "H5Dwrite", context);
 }
 
+void read_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
+               Index width, void* data) {
+  const std::string context = file.path() + ": read";
+  const RowSelection s = select_rows(dataset, begin, rows, width, context);
+  Handle transfer = transfer_plist(file);
+  double unused = 0;
+  check(H5Dread(dataset, memory_type, s.memory_space.id(), s.file_space.id(), transfer.id(),
+                rows > 0 ? data : &unused),
+        "H5Dread", context);
+}
+
 template <typename T>
 void write_vector(hid_t location, const std::string& name, const std::vector<T>& values) {
+  const std::string context = fmt::format("{}: dataset {}", file_name(location), name);
   const hsize_t count = values.size();
-  Handle space = own(H5Screate_simple(1, &count, nullptr), H5Sclose, "H5Screate_simple", name);
+  Handle space = own(H5Screate_simple(1, &count, nullptr), H5Sclose, "H5Screate_simple", context);
   Handle dataset = own(H5Dcreate2(location, name.c_str(), native_type<T>(), space.id(), H5P_DEFAULT,
                                   H5P_DEFAULT, H5P_DEFAULT),
-                       H5Dclose, "H5Dcreate2", name);
+                       H5Dclose, "H5Dcreate2", context);
   if (!values.empty())
     check(H5Dwrite(dataset.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-          "H5Dwrite", name);
+          "H5Dwrite", context);
 }
 
 template <typename T>

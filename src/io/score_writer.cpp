@@ -1,25 +1,24 @@
 #include "hpcad/io/score_writer.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <vector>
 
+#include "hpcad/core/error.hpp"
 #include "hpcad/io/hdf5.hpp"
+#include "hpcad/io/output_path.hpp"
 
 namespace hpcad {
+namespace {
 
-void write_score_file(Comm& comm, const std::string& path, Index global_begin, Index global_rows,
-                      std::span<const double> scores, const ScoreFileInfo& info) {
-  h5::File file = h5::File::create(comm, path);
-  std::vector<std::int8_t> flags(scores.size());
-  for (std::size_t i = 0; i < scores.size(); ++i) flags[i] = scores[i] > info.threshold ? 1 : 0;
-  const Index rows = static_cast<Index>(scores.size());
-  h5::Handle score = h5::create_dataset(file, "score", H5T_IEEE_F64LE, global_rows, 0);
-  h5::write_rows(file, score.id(), H5T_NATIVE_DOUBLE, global_begin, rows, 0, scores.data());
-  h5::Handle is_anomaly = h5::create_dataset(file, "is_anomaly", H5T_STD_I8LE, global_rows, 0);
-  h5::write_rows(file, is_anomaly.id(), H5T_NATIVE_INT8, global_begin, rows, 0, flags.data());
-  score.close(path);
-  is_anomaly.close(path);
-  const hid_t root = file.id();
+/// Room for the file's metadata besides the config text: superblock, object headers and
+/// the other attributes take a few KiB.
+constexpr std::int64_t kMetadataReserve = std::int64_t{64} << 10;
+
+void write_attributes(hid_t root, Index global_rows, const ScoreFileInfo& info) {
   h5::write_attribute(root, "format", std::string(kScoresFormat));
   h5::write_attribute(root, "format_version", std::int64_t{1});
   h5::write_attribute(root, "threshold", info.threshold);
@@ -38,7 +37,72 @@ void write_score_file(Comm& comm, const std::string& path, Index global_begin, I
   h5::write_attribute(root, "created", p.created);
   h5::write_attribute(root, "job_id", p.job_id);
   h5::write_attribute(root, "config_sha256", p.config_sha256);
-  file.close();
+}
+
+/// Collective. Reads back this rank's rows of one dataset and compares them bit for bit.
+template <typename T>
+void verify_dataset(const h5::File& file, const std::string& name, hid_t memory_type,
+                    Index global_begin, Index global_rows, std::span<const T> expected) {
+  const std::string context = fmt::format("{}: dataset {}", file.path(), name);
+  if (!h5::exists(file.id(), name))
+    throw IoError(fmt::format("{} is missing after writing", context));
+  h5::Handle dataset =
+      h5::own(H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2", context);
+  const std::vector<Index> shape = h5::dataset_shape(dataset.id(), context);
+  if (shape != std::vector<Index>{global_rows})
+    throw IoError(fmt::format("{} has shape [{}] after writing, expected [{}]", context,
+                              fmt::join(shape, ", "), global_rows));
+  std::vector<T> stored(expected.size());
+  h5::read_rows(file, dataset.id(), memory_type, global_begin, static_cast<Index>(stored.size()), 0,
+                stored.data());
+  if (!stored.empty() && std::memcmp(stored.data(), expected.data(), stored.size() * sizeof(T)))
+    throw IoError(fmt::format("{}: rows {} to {} read back differ from what was written", context,
+                              global_begin, global_begin + static_cast<Index>(stored.size())));
+}
+
+}  // namespace
+
+void write_score_file(Comm& comm, const std::string& path, Index global_begin, Index global_rows,
+                      std::span<const double> scores, const ScoreFileInfo& info) {
+  std::vector<std::int8_t> flags(scores.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) flags[i] = scores[i] > info.threshold ? 1 : 0;
+  const Index rows = static_cast<Index>(scores.size());
+  // Every collective HDF5 step is its own guarded phase: a write that fails on one rank is
+  // agreed on before the next collective call, so no rank waits in it alone. On failure the
+  // handles close in reverse order (datasets, then the file) identically on every rank.
+  {
+    std::optional<h5::File> file;
+    h5::Handle score, is_anomaly;
+    guarded_phase(comm, "write", [&] {
+      file.emplace(h5::File::create(comm, path));
+      score = h5::create_dataset(*file, "score", H5T_IEEE_F64LE, global_rows, 0);
+      is_anomaly = h5::create_dataset(*file, "is_anomaly", H5T_STD_I8LE, global_rows, 0);
+      if (comm.rank() == 0)
+        reserve_space(path, global_rows * (sizeof(double) + sizeof(std::int8_t)) +
+                                static_cast<std::int64_t>(info.config_text.size()) +
+                                kMetadataReserve);
+    });
+    guarded_phase(comm, "write", [&] {
+      h5::write_rows(*file, score.id(), H5T_NATIVE_DOUBLE, global_begin, rows, 0, scores.data());
+    });
+    guarded_phase(comm, "write", [&] {
+      h5::write_rows(*file, is_anomaly.id(), H5T_NATIVE_INT8, global_begin, rows, 0, flags.data());
+    });
+    guarded_phase(comm, "write", [&] {
+      score.close(path);
+      is_anomaly.close(path);
+      write_attributes(file->id(), global_rows, info);
+    });
+    guarded_phase(comm, "write", [&] { file->close(); });
+  }
+  // Open MPI's OMPIO has reported success for collective writes that hit a full disk, so the
+  // file counts as written only once it reads back as written.
+  guarded_phase(comm, "verify", [&] {
+    const h5::File file = h5::File::open(comm, path);
+    verify_dataset<double>(file, "score", H5T_NATIVE_DOUBLE, global_begin, global_rows, scores);
+    verify_dataset<std::int8_t>(file, "is_anomaly", H5T_NATIVE_INT8, global_begin, global_rows,
+                                flags);
+  });
 }
 
 }  // namespace hpcad

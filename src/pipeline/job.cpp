@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/interrupt.hpp"
 #include "hpcad/core/sha256.hpp"
 #include "hpcad/eval/metrics.hpp"
 #include "hpcad/eval/threshold.hpp"
@@ -88,10 +89,7 @@ class PendingOutputs {
 };
 
 void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw IoError(fmt::format("{}: write failed", path));
+  write_whole_file(path, std::as_bytes(std::span(text.data(), text.size())));
 }
 
 /// Collective. Rank 0 reads the config file; every rank parses the same text.
@@ -127,6 +125,9 @@ struct Job {
         progress(log, "read"),
         pending(c.rank() == 0) {}
 
+  /// Where this job writes `path` until it commits.
+  std::string temporary(const std::string& path) const { return temporary_path(path, tag); }
+
   bool root() const { return comm.rank() == 0; }
   bool writes_scores() const { return request.kind != JobKind::kTrain; }
   bool writes_model() const {
@@ -138,7 +139,10 @@ struct Job {
   /// Runs a guarded phase and records its wall time on this rank.
   void phase(const std::string& name, const std::function<void()>& body) {
     const auto start = Clock::now();
-    guarded_phase(comm, name, body);
+    guarded_phase(comm, name, [&] {
+      throw_if_interrupted();
+      body();
+    });
     timer.add(name, seconds_since(start));
   }
 
@@ -149,17 +153,29 @@ struct Job {
   PassProgress progress;
   PhaseTimer timer;
   Provenance provenance;
+  std::string tag;                ///< names this job's temporaries (job id, pid, host)
+  std::vector<OutputLock> locks;  ///< rank 0; released after the temporaries are gone
   PendingOutputs pending;
   JobReport report;
   std::string model_sha256;
 };
 
+/// The outputs this job writes, as (config key, path).
+std::vector<std::pair<std::string, std::string>> job_outputs(const Job& job) {
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (job.writes_scores()) outputs.emplace_back("output.path", job.config.output_path);
+  if (job.writes_model()) outputs.emplace_back("output.model", job.config.model_path);
+  if (job.writes_report()) outputs.emplace_back("output.report", job.config.report_path);
+  return outputs;
+}
+
 /// Collective. Agrees on the job's identity and refuses outputs that cannot be written,
-/// before any expensive work.
+/// before any expensive work; rank 0 locks every output for the rest of the job.
 void prepare(Job& job) {
   Provenance& p = job.provenance;
   p.command = command_name(job.request.kind);
   p.job_id = agree_job_id(job.comm);
+  job.tag = job.comm.broadcast_string(job.root() ? temporary_tag(p.job_id) : "", 0);
   p.created = job.comm.broadcast_string(job.root() ? utc_now() : "", 0);
   p.input_path = job.config.input.path;
   p.ranks = job.comm.size();
@@ -167,15 +183,13 @@ void prepare(Job& job) {
   job.log.info("{} on {} rank{}: input {}", p.command, job.comm.size(),
                job.comm.size() > 1 ? "s" : "", p.input_path);
   job.phase("prepare", [&] {
-    std::vector<std::pair<std::string, std::string>> outputs;
-    if (job.writes_scores()) outputs.emplace_back("output.path", job.config.output_path);
-    if (job.writes_model()) outputs.emplace_back("output.model", job.config.model_path);
-    if (job.writes_report()) outputs.emplace_back("output.report", job.config.report_path);
+    const auto outputs = job_outputs(job);
+    refuse_colliding_outputs(outputs);
     for (const auto& [key, path] : outputs) {
       refuse_overwriting_input(path, key, job.config.input.path);
       if (job.request.kind == JobKind::kScore)
         refuse_overwriting_input(path, key, job.request.model_path);
-      if (job.root()) prepare_output_directory(path, key);
+      if (job.root()) job.locks.push_back(claim_output(path, key, job.tag, job.log));
     }
   });
 }
@@ -290,13 +304,16 @@ Model train_model(Job& job, RowSource& input) {
 
 /// Collective. Rank 0 writes the model to its temporary name.
 void write_model(Job& job, const Model& model) {
-  const std::string temporary = temporary_path(job.config.model_path, job.provenance.job_id);
+  const std::string temporary = job.temporary(job.config.model_path);
   job.pending.add(temporary, job.config.model_path);
   job.phase("write", [&] {
     if (!job.root()) return;
     write_model_file(temporary, model);
+    // Read back as `score` will read it: what reached the disk must be a loadable model.
+    std::vector<std::byte> image = read_file_bytes(temporary);
+    read_model_file(image, temporary);
     Sha256 hash;
-    hash.update(read_file_bytes(temporary));
+    hash.update(image);
     job.model_sha256 = hash.hex_digest();
   });
   job.model_sha256 = job.comm.broadcast_string(job.model_sha256, 0);
@@ -371,7 +388,7 @@ void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
     job.phase("evaluate", [&] {
       report.metrics = evaluate_scores(job.comm, local.scores, local.labels, threshold.threshold);
     });
-  const std::string temporary = temporary_path(job.config.output_path, job.provenance.job_id);
+  const std::string temporary = job.temporary(job.config.output_path);
   job.pending.add(temporary, job.config.output_path);
   report.scores_path = job.config.output_path;
   ScoreFileInfo info;
@@ -428,7 +445,7 @@ std::string finish(Job& job, const BlockSource& source) {
   report.model_sha256 = job.model_sha256;
   report.phases = reduce_timings(job.comm, job.timer);
   if (job.writes_report()) {
-    const std::string temporary = temporary_path(job.config.report_path, job.provenance.job_id);
+    const std::string temporary = job.temporary(job.config.report_path);
     job.pending.add(temporary, job.config.report_path);
     guarded_phase(job.comm, "write", [&] {
       if (job.root()) write_text_file(temporary, to_json(report));

@@ -73,6 +73,8 @@ TEST_P(Sources, Hdf5Columns) {
       h5::write_vector(group.id(), "c" + std::to_string(j), column);
     }
     h5::write_vector(file.id(), "label", whole.labels);
+    group.close(path);
+    file.close();
   }
   comm.barrier();
   InputSpec spec{.path = path,
@@ -112,6 +114,8 @@ TEST(SourcesTiny, MoreRanksThanRows) {
     h5::Handle x = h5::create_dataset(file, "X", H5T_IEEE_F64LE, 2, 2);
     h5::write_rows(file, x.id(), H5T_NATIVE_DOUBLE, 0, 2, 2, expected.values.data());
     h5::write_vector(file.id(), "y", expected.labels);
+    x.close(h5_path);
+    file.close();
   }
   comm.barrier();
   expect_source_reads(comm, {.path = h5_path, .label = "y", .block_rows = 1}, expected);

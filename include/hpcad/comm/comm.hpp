@@ -104,6 +104,7 @@ std::vector<T> Comm::shift(std::span<const T> send, int offset) {
 /// rank agrees afterwards. If any rank failed, the lowest failing rank's message is
 /// sent to all ranks and every rank throws PeerError carrying it (the failing rank too),
 /// so the job can report once and exit cleanly instead of hanging in a later collective.
+/// An Interrupted on any rank sets the PeerError's signal on every rank.
 void guarded_phase(Comm& comm, const std::string& phase, const std::function<void()>& body);
 
 /// The single-process Comm: every collective is the identity.

@@ -19,9 +19,9 @@ struct GenerateOptions {
 };
 
 /// Collective. Writes /X float64[rows x features] and /y int8[rows] to options.output
-/// (under a temporary name, renamed when complete). Row i depends only on (seed, i):
-/// normal rows come from a mixture of three unit Gaussians, anomalies (probability
-/// anomaly_fraction) are uniform over a box 3x wider, so the file is identical for any
+/// (under a temporary name, renamed when complete; rank 0 holds a lock on the output). Row i
+/// depends only on (seed, i): normal rows come from a mixture of three unit Gaussians, anomalies
+/// (probability anomaly_fraction) are uniform over a box 3x wider, so the file is identical for any
 /// rank count.
 void generate_dataset(Comm& comm, const GenerateOptions& options, const std::string& job_id,
                       const Log& log);

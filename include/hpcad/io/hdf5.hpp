@@ -55,22 +55,30 @@ class File {
   static File open_image(std::vector<std::byte>& image, const std::string& name);
   /// Collective (for MPI comms). Creates or truncates `path`.
   static File create(Comm& comm, const std::string& path);
-  /// Creates or truncates `path` on this process only.
+  /// Creates `path` on this process only. The file is built in memory and written to `path`
+  /// by close() (for small files: model files, test inputs); dropped without close(), it
+  /// leaves nothing on disk.
   static File create_local(const std::string& path);
 
   hid_t id() const { return handle_.id(); }
   const std::string& path() const { return path_; }
   /// Whether transfers should be collective (file opened through MPI-IO).
   bool collective() const { return collective_; }
-  /// Flushes and closes, reporting failures.
-  void close() { handle_.close(path_); }
+  /// Collective for collective files. Closes, reporting failures; a file from create_local()
+  /// is written to its path here, in one checked write.
+  void close();
 
  private:
-  File(Handle handle, std::string path, bool collective)
-      : handle_(std::move(handle)), path_(std::move(path)), collective_(collective) {}
+  File(Handle handle, std::string path, bool collective, bool in_memory)
+      : handle_(std::move(handle)),
+        path_(std::move(path)),
+        collective_(collective),
+        in_memory_(in_memory) {}
+
   Handle handle_;
   std::string path_;
   bool collective_ = false;
+  bool in_memory_ = false;  ///< built in memory, written to path_ by close()
 };
 
 /// A dataset transfer property list: collective MPI-IO for collective files.
@@ -101,6 +109,11 @@ Handle create_dataset(const File& file, const std::string& name, hid_t file_type
 /// `width` values per row, 0 for 1-D) from `data`; a rank with no rows still takes part.
 void write_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
                 Index width, const void* data);
+
+/// Collective for collective files. Reads rows [begin, begin + rows) of `dataset` into
+/// `data` (the mirror of write_rows).
+void read_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, Index rows,
+               Index width, void* data);
 
 /// Writes a whole 1-D dataset from this process (serial files).
 template <typename T>
