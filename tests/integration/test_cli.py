@@ -300,6 +300,35 @@ class BadInputTest(unittest.TestCase):
         self.expect_failure(["score", "--config", self.config, "--model", f"{other}/narrow-model.h5"],
                             ["expects 3 features", "has 8"])
 
+    def test_virtual_dataset_is_refused(self):
+        # h5py writes a VDS without checking its source: a missing source reads as zeros.
+        vds = os.path.join(self.d, "vds.h5")
+        layout = h5py.VirtualLayout(shape=(100, 3), dtype="f8")
+        layout[:] = h5py.VirtualSource(os.path.join(self.d, "gone.h5"), "X", shape=(100, 3))
+        with h5py.File(vds, "w") as f:
+            f.create_virtual_dataset("X", layout, fillvalue=0)
+        self.expect_failure(self.run_args(f"input.path={vds}", "input.label="),
+                            ["vds.h5", "dataset 'X' is an HDF5 virtual dataset"])
+
+    def test_all_nan_column_under_imputation_is_one_message_naming_it(self):
+        data = os.path.join(self.d, "nan.h5")
+        x = np.random.default_rng(0).normal(size=(300, 3))
+        x[:, 1] = np.nan
+        with h5py.File(data, "w") as f:
+            f["X"] = x
+            f["X"].attrs["feature_names"] = ["a", "b", "c"]
+        r = self.expect_failure(self.run_args(f"input.path={data}", "input.label=", "input.nan_policy=impute"),
+                                ["impute: column 'b' has no finite value"], ranks=3)
+        self.assertEqual(r.stderr.count("no finite value"), 1, r.stderr)
+
+    def test_huge_declared_shape_is_a_memory_error_not_bad_alloc(self):
+        huge = os.path.join(self.d, "huge.h5")
+        with h5py.File(huge, "w") as f:  # 2^50 rows in a few KB: chunks never written
+            f.create_dataset("X", shape=(2**50, 3), dtype="f8", chunks=(1024, 3))
+        r = self.expect_failure(self.run_args(f"input.path={huge}", "input.label="),
+                                ["memory_per_rank", "rows on this rank"])
+        self.assertNotIn("bad_alloc", r.stderr)
+
     def test_model_path_is_a_directory(self):
         self.expect_failure(["score", "--config", self.config, "--model", self.d], ["is a directory"])
 
