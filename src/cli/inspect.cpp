@@ -27,16 +27,25 @@ void print_state(const ModelState& state, const std::string& prefix, std::ostrea
   for (const auto& [name, child] : state.children) print_state(child, prefix + name + "/", out);
 }
 
+/// What the file says about its content checksum, once read_model_file has verified it.
+std::string checksum_note(hid_t root, std::int64_t version) {
+  if (auto stored = h5::read_string_attribute(root, kContentSha256)) return *stored + " (verified)";
+  return fmt::format("none (format version {} predates checksums)", version);
+}
+
 void inspect_model(const std::string& path, std::ostream& out) {
   std::vector<std::byte> image = read_file_bytes(path);
   Sha256 hash;
   hash.update(image);
   const Model model = read_model_file(image, path);
+  h5::File file = h5::File::open_image(image, path);
+  const std::int64_t version = h5::read_int_attribute(file.id(), "format_version").value_or(0);
   const Schema features = model.feature_schema();
   const Provenance& p = model.training;
   out << fmt::format("hpcad model file {}\n", path);
-  out << fmt::format("  format          {} version {}\n", kModelFormat, kModelFormatVersion);
+  out << fmt::format("  format          {} version {}\n", kModelFormat, version);
   out << fmt::format("  sha256          {}\n", hash.hex_digest());
+  out << fmt::format("  content sha256  {}\n", checksum_note(file.id(), version));
   out << fmt::format("  input columns   {}{}\n", model.input_schema.n_features,
                      model.input_schema.feature_names.empty()
                          ? ""
@@ -73,17 +82,14 @@ void inspect_scores(const std::string& path, hid_t root, std::ostream& out) {
 
 void inspect_file(const std::string& path, std::ostream& out) {
   std::string format;
-  {
+  // Any DataError from here on is about the file's content; the file opened as HDF5.
+  try {
     h5::File file = h5::File::open_local(path);
     format = h5::read_string_attribute(file.id(), "format").value_or("");
     if (format == kScoresFormat) return inspect_scores(path, file.id(), out);
-  }
-  if (format == kModelFormat) {
-    try {
-      return inspect_model(path, out);
-    } catch (const DataError& e) {
-      throw DataError(fmt::format("{}: invalid: {}", path, e.what()));
-    }
+    if (format == kModelFormat) return inspect_model(path, out);
+  } catch (const DataError& e) {
+    throw DataError(fmt::format("{}: invalid: {}", path, e.what()));
   }
   throw DataError(
       fmt::format("{}: neither an hpcad model nor an hpcad scores file (format attribute \"{}\")",

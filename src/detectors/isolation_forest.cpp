@@ -17,6 +17,38 @@ namespace {
 constexpr double kConstantFeatureTolerance = 1e-7;
 constexpr double kEulerGamma = 0.5772156649015329;
 
+/// Why nodes [begin, begin + size) of the state arrays are not one well-formed isolation
+/// tree, or "" when they are. Every index is checked in 64 bits before anything is narrowed
+/// or followed: an internal node's feature lies in [0, n_features) and its children (left,
+/// left + 1) come after it inside the tree; every node but the root has exactly one parent,
+/// so the nodes form a single tree and the depths below are exact; a leaf has left = -1 and
+/// a finite, non-negative path length; no leaf is deeper than `max_depth`, which bounds the
+/// walk (a crafted chain of nodes would otherwise make scoring quadratic).
+std::string tree_problem(const std::vector<std::int64_t>& feature,
+                         const std::vector<std::int64_t>& left, const std::vector<double>& value,
+                         Index begin, Index size, Index n_features, int max_depth) {
+  std::vector<int> depth(static_cast<std::size_t>(size), -1);
+  depth[0] = 0;
+  for (Index i = 0; i < size; ++i) {
+    const Index at = begin + i;
+    if (depth[i] < 0) return fmt::format("node {} has no parent", i);
+    if (!std::isfinite(value[at])) return fmt::format("node {}: non-finite value", i);
+    if (feature[at] == -1) {
+      if (left[at] != -1 || value[at] < 0)
+        return fmt::format("leaf {}: child index or path length out of range", i);
+      if (depth[i] > max_depth)
+        return fmt::format("leaf {} is deeper than max_depth = {}", i, max_depth);
+      continue;
+    }
+    if (feature[at] < 0 || feature[at] >= n_features || left[at] <= i || left[at] >= size - 1)
+      return fmt::format("node {}: feature or child index out of range", i);
+    if (depth[left[at]] >= 0 || depth[left[at] + 1] >= 0)
+      return fmt::format("node {}: a child already has a parent", i);
+    depth[left[at]] = depth[left[at] + 1] = depth[i] + 1;
+  }
+  return "";
+}
+
 }  // namespace
 
 double average_path_length(Index n) {
@@ -111,10 +143,7 @@ void IsolationForest::fit(FitContext& context, RowSource& source) {
   const Index n_trees = params_.integer("n_trees");
   const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
   sample_size_ = std::min<Index>(params_.integer("sample_size"), n);
-  const int max_depth =
-      params_.integer("max_depth") > 0
-          ? static_cast<int>(params_.integer("max_depth"))
-          : static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size_, 2))));
+  const int max_depth = depth_limit(sample_size_);
 
   // Each tree's sample, by global row index: any rank can compute any tree's sample.
   std::vector<std::vector<Index>> samples(static_cast<std::size_t>(n_trees));
@@ -159,6 +188,11 @@ void IsolationForest::fit(FitContext& context, RowSource& source) {
                  "every tree gathered once");
   normaliser_ = average_path_length(sample_size_) * static_cast<double>(n_trees);
   build_walk_layout();
+}
+
+int IsolationForest::depth_limit(Index sample_size) const {
+  if (params_.integer("max_depth") > 0) return static_cast<int>(params_.integer("max_depth"));
+  return static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size, 2))));
 }
 
 void IsolationForest::build_walk_layout() {
@@ -219,6 +253,9 @@ void IsolationForest::score(const RowBlock& block, std::span<double> out) const 
       out[i] += leaf[node];
     }
   }
+  // One training row: every path length and c(1) are 0. scikit-learn defines the score of
+  // 0 / 0 as 2^-1 = 0.5 (neither anomalous nor normal); so do we, instead of NaN.
+  if (normaliser_ == 0) return std::fill(out.begin(), out.end(), 0.5);
   for (Index i = 0; i < n; ++i) out[i] = std::exp2(-out[i] / normaliser_);
 }
 
@@ -250,21 +287,15 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
     fail("tree count differs from the n_trees hyperparameter");
   if (offsets.front() != 0 || offsets.back() != static_cast<Index>(n_nodes))
     fail("tree_offsets do not span the node arrays");
-  // Every index is checked in 64 bits before it is narrowed or used: children lie inside
-  // their own tree and after their parent, so scoring always ends inside the arrays.
   for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
     if (offsets[t + 1] <= offsets[t] || offsets[t + 1] > static_cast<Index>(n_nodes))
       fail(fmt::format("tree {} is empty or its offsets are out of order", t));
     const Index size = offsets[t + 1] - offsets[t];
     if (size > std::numeric_limits<std::int32_t>::max())
       fail(fmt::format("tree {} is too large", t));
-    for (Index i = 0; i < size; ++i) {
-      const Index at = offsets[t] + i;
-      if (!std::isfinite(value[at])) fail(fmt::format("tree {} node {}: non-finite value", t, i));
-      if (feature[at] == -1) continue;  // a leaf
-      if (feature[at] < 0 || feature[at] >= n_features || left[at] <= i || left[at] >= size - 1)
-        fail(fmt::format("tree {} node {}: feature or child index out of range", t, i));
-    }
+    const std::string problem =
+        tree_problem(feature, left, value, offsets[t], size, n_features, depth_limit(psi));
+    if (!problem.empty()) fail(fmt::format("tree {} {}", t, problem));
   }
   n_features_ = n_features;
   sample_size_ = psi;

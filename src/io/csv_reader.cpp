@@ -10,10 +10,15 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <clocale>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "hpcad/core/error.hpp"
@@ -62,6 +67,20 @@ inline void trim(const char*& b, const char*& e) {
 
 enum class ValueStatus { kOk, kEmpty, kBad };
 
+// from_chars reports underflow and overflow alike as result_out_of_range. A value that
+// underflows (`1e-400`) is a valid number whose nearest double is 0 or subnormal, as Python,
+// NumPy and pandas read it; only overflow (`1e400`) is refused. strtod in the C locale tells
+// the two apart (it returns the correctly rounded tiny value, or HUGE_VAL) and runs only for
+// these rare values. [b, e) is a decimal number: from_chars accepted its syntax.
+ValueStatus parse_out_of_range(const char* b, const char* e, double& out) {
+  static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", locale_t{});
+  const std::string text(b, e);
+  const double value = strtod_l(text.c_str(), nullptr, c_locale);
+  if (!std::isfinite(value)) return ValueStatus::kBad;
+  out = value;
+  return ValueStatus::kOk;
+}
+
 // Parses a raw (possibly quoted) field as a double. See the header for what is accepted.
 ValueStatus parse_value(const char* b, const char* e, double& out) {
   trim(b, e);
@@ -79,8 +98,9 @@ ValueStatus parse_value(const char* b, const char* e, double& out) {
     if (b == e || *b == '+' || *b == '-') return ValueStatus::kBad;
   }
   const auto [ptr, ec] = std::from_chars(b, e, out);
-  if (ec != std::errc() || ptr != e) return ValueStatus::kBad;
-  return ValueStatus::kOk;
+  if (ptr != e) return ValueStatus::kBad;
+  if (ec == std::errc::result_out_of_range) return parse_out_of_range(b, e, out);
+  return ec == std::errc() ? ValueStatus::kOk : ValueStatus::kBad;
 }
 
 // Unescapes a header field: `"a""b"` → `a"b`; unquoted fields are taken verbatim.
@@ -294,14 +314,15 @@ IndexRange CsvFile::byte_range(int parts, int part) const {
 
 CsvColumns CsvFile::select_columns(const std::vector<std::string>& features,
                                    const std::string& label) const {
+  auto ambiguous = [&](const std::string& name, const char* role) {
+    return DataError(path_ + ": " + role + " column \"" + name +
+                     "\" is ambiguous: the header names it more than once");
+  };
   auto find_unique = [&](const std::string& name, const char* role) -> int {
     int found = -1;
     for (std::size_t i = 0; i < header_.size(); ++i) {
       if (header_[i] != name) continue;
-      if (found >= 0) {
-        throw DataError(path_ + ": " + role + " column \"" + name +
-                        "\" is ambiguous: the header names it more than once");
-      }
+      if (found >= 0) throw ambiguous(name, role);
       found = static_cast<int>(i);
     }
     if (found < 0) {
@@ -318,8 +339,12 @@ CsvColumns CsvFile::select_columns(const std::vector<std::string>& features,
   CsvColumns columns;
   if (!label.empty()) columns.label_column = find_unique(label, "label");
   if (features.empty()) {
+    // Every column but the label is a feature, so a repeated name would feed two columns
+    // under one name (and a model trained on them could not tell them apart).
+    std::unordered_set<std::string_view> names;
     for (std::size_t i = 0; i < header_.size(); ++i) {
       if (static_cast<int>(i) == columns.label_column) continue;
+      if (!names.insert(header_[i]).second) throw ambiguous(header_[i], "feature");
       columns.feature_columns.push_back(static_cast<int>(i));
     }
   } else {

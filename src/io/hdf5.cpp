@@ -80,9 +80,15 @@ void write_scalar_attribute(hid_t object, const std::string& name, T value) {
   check(H5Awrite(attr.id(), native_type<T>(), &value), "H5Awrite", "attribute " + name);
 }
 
+/// Whether the attribute exists; a corrupt attribute table is an error, not "absent" (which
+/// would silently drop e.g. feature names).
+bool attribute_exists(hid_t object, const std::string& name) {
+  return check(H5Aexists(object, name.c_str()), "H5Aexists", "attribute " + name) > 0;
+}
+
 template <typename T>
 std::optional<T> read_scalar_attribute(hid_t object, const std::string& name) {
-  if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
+  if (!attribute_exists(object, name)) return std::nullopt;
   Handle attr = own(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen", name);
   Handle space = own(H5Aget_space(attr.id()), H5Sclose, "H5Aget_space", name);
   if (H5Sget_simple_extent_npoints(space.id()) != 1) return std::nullopt;
@@ -270,15 +276,23 @@ void write_attribute(hid_t object, const std::string& name,
 
 std::optional<std::vector<std::string>> read_strings_attribute(hid_t object,
                                                                const std::string& name) {
-  if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
+  if (!attribute_exists(object, name)) return std::nullopt;
   Handle attr = own(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen", name);
   Handle type = own(H5Aget_type(attr.id()), H5Tclose, "H5Aget_type", name);
   if (H5Tget_class(type.id()) != H5T_STRING) return std::nullopt;
   Handle space = own(H5Aget_space(attr.id()), H5Sclose, "H5Aget_space", name);
   const hssize_t count = H5Sget_simple_extent_npoints(space.id());
   if (count < 0) return std::nullopt;
+  const bool variable = H5Tis_variable_str(type.id()) > 0;
+  const std::size_t item =
+      variable ? sizeof(char*) : std::max<std::size_t>(H5Tget_size(type.id()), 1);
+  if (static_cast<std::size_t>(count) > kMaxAttributeBytes / item)
+    throw DataError(
+        fmt::format("attribute '{}' declares {} strings of {} bytes: more than the {} "
+                    "bytes hpcad reads",
+                    name, count, item, kMaxAttributeBytes));
   std::vector<std::string> values;
-  if (H5Tis_variable_str(type.id()) > 0) {
+  if (variable) {
     Handle mem = string_type();
     std::vector<char*> texts(static_cast<std::size_t>(count));
     check(H5Aread(attr.id(), mem.id(), texts.data()), "H5Aread", "attribute " + name);
@@ -396,7 +410,8 @@ void write_vector(hid_t location, const std::string& name, const std::vector<T>&
 }
 
 template <typename T>
-std::vector<T> read_vector(hid_t location, const std::string& name, const std::string& context) {
+std::vector<T> read_vector(hid_t location, const std::string& name, const std::string& context,
+                           Index max_values) {
   if (!exists(location, name))
     throw DataError(fmt::format("{}: missing dataset '{}'", context, name));
   Handle dataset = own(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2",
@@ -405,6 +420,11 @@ std::vector<T> read_vector(hid_t location, const std::string& name, const std::s
   if (shape.size() != 1)
     throw DataError(fmt::format("{}: dataset '{}' must be 1-D, has {} dimensions", context, name,
                                 shape.size()));
+  if (shape[0] < 0 || shape[0] > max_values)
+    throw DataError(
+        fmt::format("{}: dataset '{}' declares {} values, more than the {} the file "
+                    "can hold",
+                    context, name, static_cast<std::uint64_t>(shape[0]), max_values));
   std::vector<T> values(static_cast<std::size_t>(shape[0]));
   if (!values.empty())
     check(H5Dread(dataset.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -414,8 +434,9 @@ std::vector<T> read_vector(hid_t location, const std::string& name, const std::s
 
 template void write_vector(hid_t, const std::string&, const std::vector<double>&);
 template void write_vector(hid_t, const std::string&, const std::vector<std::int64_t>&);
-template std::vector<double> read_vector(hid_t, const std::string&, const std::string&);
-template std::vector<std::int64_t> read_vector(hid_t, const std::string&, const std::string&);
-template std::vector<std::int8_t> read_vector(hid_t, const std::string&, const std::string&);
+template std::vector<double> read_vector(hid_t, const std::string&, const std::string&, Index);
+template std::vector<std::int64_t> read_vector(hid_t, const std::string&, const std::string&,
+                                               Index);
+template std::vector<std::int8_t> read_vector(hid_t, const std::string&, const std::string&, Index);
 
 }  // namespace hpcad::h5

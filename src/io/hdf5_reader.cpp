@@ -40,6 +40,17 @@ Part open_part(const h5::File& file, const std::string& name, std::size_t rank) 
   Part part{h5::own(H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2", context),
             {},
             context};
+  // A virtual dataset whose source file or dataset is missing reads as its fill value
+  // without any error from HDF5, so every score would be computed from zeros. Checking the
+  // sources ourselves would mean re-implementing HDF5's search rules (HDF5_VDS_PREFIX, the
+  // file's directory, printf-style names) and still miss unmapped regions; refusing is safe.
+  h5::Handle create =
+      h5::own(H5Dget_create_plist(part.dataset.id()), H5Pclose, "H5Dget_create_plist", context);
+  if (H5Pget_layout(create.id()) == H5D_VIRTUAL)
+    throw DataError(context +
+                    " is an HDF5 virtual dataset, which hpcad does not read (a missing source "
+                    "would silently read as fill values): copy the data into a regular "
+                    "(contiguous or chunked) dataset");
   const std::vector<Index> shape = h5::dataset_shape(part.dataset.id(), context);
   h5::Handle type = h5::own(H5Dget_type(part.dataset.id()), H5Tclose, "H5Dget_type", context);
   const H5T_class_t cls = H5Tget_class(type.id());

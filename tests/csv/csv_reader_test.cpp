@@ -193,6 +193,26 @@ TEST(CsvReader, NumberSyntax) {
        {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}});
 }
 
+TEST(CsvReader, UnderflowReadsAsZeroOrSubnormalOverflowIsBad) {
+  // As Python's float(): correctly rounded towards the subnormals, sign kept.
+  check_all_splits(
+      "a,label\n"
+      "1e-400,0\n"
+      "-1e-400,0\n"
+      "2e-324,0\n"
+      "3e-324,0\n"
+      "\"0.000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "0000000001\",0\n",
+      {{0.0, -0.0, 0.0, 4.9406564584124654e-324, 0.0}, {0, 0, 0, 0, 0}});
+  for (const std::string value : {"1e400", "-1e400", "1e99999"}) {
+    const CsvFile file = CsvFile::from_bytes("t.csv", "a,label\n" + value + ",1\n");
+    EXPECT_THROW(read_balanced(file, file.select_columns({}, "label"), 1), DataError) << value;
+  }
+}
+
 TEST(CsvReader, NonNumbersAreBad) {
   for (const std::string value : {"abc", "1.5x", "1,5", "0x10", "++1", "+-1", "1e400", "\"1\"x",
                                   "\"1\"\"\"", "1 2", "--1", "1e", "x\"y\""}) {
@@ -276,6 +296,18 @@ TEST(CsvReader, ColumnSelectionErrors) {
   EXPECT_THROW(file.select_columns({"b", "label"}, "label"), DataError);  // label as feature
   EXPECT_THROW(file.select_columns({"b", "b"}, "label"), DataError);      // listed twice
   EXPECT_NO_THROW(file.select_columns({"b"}, "label"));
+  // All columns selected: the repeated name is refused, naming it, not fed twice.
+  try {
+    file.select_columns({}, "label");
+    ADD_FAILURE() << "accepted a repeated header name";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("feature column \"a\" is ambiguous"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("t.csv"), std::string::npos) << e.what();
+  }
+  // A repeated name outside the selection is harmless.
+  EXPECT_NO_THROW(
+      CsvFile::from_bytes("t.csv", "a,a,b,label\n1,2,3,0\n").select_columns({"b"}, "label"));
   const CsvFile only_label = CsvFile::from_bytes("t.csv", "label\n1\n");
   EXPECT_THROW(only_label.select_columns({}, "label"), DataError);
   try {

@@ -161,6 +161,33 @@ class RunTest(HpcadTestCase):
             self.assertIn("Usage", r.stdout + r.stderr)
         self.assertIn("--set", hpcad(["run", "--help"]).stdout)
 
+    def test_one_row_scores_as_sklearn(self):
+        """One training row: scikit-learn defines every score as 0.5 (-score_samples), where
+        c(1) = 0 makes the usual formula 0 / 0; so does hpcad, for the row itself, for the
+        threshold, and when the one-row model scores other data."""
+        from sklearn.ensemble import IsolationForest
+        d = temp_dir(self)
+        one = os.path.join(d, "one.h5")
+        row = np.array([[1.0, -2.0, 3.5]])
+        with h5py.File(one, "w") as f:
+            f["X"] = row
+            f["y"] = np.array([0], dtype=np.int8)
+        config = write_config(d, one, contamination=0.1)
+        other = np.random.default_rng(1).normal(size=(50, 3))
+        reference = -IsolationForest(random_state=0).fit(row).score_samples(np.vstack([row, other]))
+        for ranks in (1, 2):  # with 2 ranks, one has no rows
+            self.run_ok(["run", "--config", config, "--set", f"output.path={d}/s{ranks}.h5"], ranks)
+            score, flags, attrs = read_scores(f"{d}/s{ranks}.h5")
+            np.testing.assert_array_equal(score, reference[:1])
+            self.assertEqual(attrs["threshold"], 0.5)
+            self.assertEqual(flags.tolist(), [0])  # sklearn's predict() calls it an inlier
+        many = os.path.join(d, "many.h5")
+        with h5py.File(many, "w") as f:
+            f["X"] = other
+        self.run_ok(["score", "--config", config, "--model", f"{d}/model.h5", "--set", f"input.path={many}",
+                     "--set", "input.label=", "--set", f"output.path={d}/many-scores.h5"], 2)
+        np.testing.assert_array_equal(read_scores(f"{d}/many-scores.h5")[0], reference[1:])
+
 
 class BadInputTest(unittest.TestCase):
     """Every documented bad input: a clear message, a non-zero exit, nothing at the
@@ -272,6 +299,99 @@ class BadInputTest(unittest.TestCase):
                                 "--set", f"output.model={other}/narrow-model.h5"]).returncode, 0)
         self.expect_failure(["score", "--config", self.config, "--model", f"{other}/narrow-model.h5"],
                             ["expects 3 features", "has 8"])
+
+    def test_virtual_dataset_is_refused(self):
+        # h5py writes a VDS without checking its source: a missing source reads as zeros.
+        vds = os.path.join(self.d, "vds.h5")
+        layout = h5py.VirtualLayout(shape=(100, 3), dtype="f8")
+        layout[:] = h5py.VirtualSource(os.path.join(self.d, "gone.h5"), "X", shape=(100, 3))
+        with h5py.File(vds, "w") as f:
+            f.create_virtual_dataset("X", layout, fillvalue=0)
+        self.expect_failure(self.run_args(f"input.path={vds}", "input.label="),
+                            ["vds.h5", "dataset 'X' is an HDF5 virtual dataset"])
+
+    def test_all_nan_column_under_imputation_is_one_message_naming_it(self):
+        data = os.path.join(self.d, "nan.h5")
+        x = np.random.default_rng(0).normal(size=(300, 3))
+        x[:, 1] = np.nan
+        with h5py.File(data, "w") as f:
+            f["X"] = x
+            f["X"].attrs["feature_names"] = ["a", "b", "c"]
+        r = self.expect_failure(self.run_args(f"input.path={data}", "input.label=", "input.nan_policy=impute"),
+                                ["impute: column 'b' has no finite value"], ranks=3)
+        self.assertEqual(r.stderr.count("no finite value"), 1, r.stderr)
+
+    def test_huge_declared_shape_is_a_memory_error_not_bad_alloc(self):
+        huge = os.path.join(self.d, "huge.h5")
+        with h5py.File(huge, "w") as f:  # 2^50 rows in a few KB: chunks never written
+            f.create_dataset("X", shape=(2**50, 3), dtype="f8", chunks=(1024, 3))
+        r = self.expect_failure(self.run_args(f"input.path={huge}", "input.label="),
+                                ["memory_per_rank", "rows on this rank"])
+        self.assertNotIn("bad_alloc", r.stderr)
+
+    def test_model_path_is_a_directory(self):
+        self.expect_failure(["score", "--config", self.config, "--model", self.d], ["is a directory"])
+
+    def test_crafted_model_files_are_invalid(self):
+        """Each crafted model file: `inspect` says invalid (no summary) and `score` refuses it
+        with the same reason, on 2 ranks, without a crash or a hang."""
+        other = temp_dir(self)
+        model = os.path.join(other, "model.h5")
+        self.assertEqual(hpcad(["train", "--config", self.config, "--set", "detector.n_trees=5",
+                                "--set", f"output.model={model}"]).returncode, 0)
+
+        def edit(name, change, downgrade=True):
+            path = os.path.join(other, f"{name}.h5")
+            shutil.copy(model, path)
+            with h5py.File(path, "a") as f:
+                if downgrade:  # a version 2 file has no checksum: validation alone must refuse it
+                    f.attrs["format_version"] = np.int64(2)
+                    del f.attrs["content_sha256"]
+                change(f)
+            return path
+
+        def set_state(array, index, value):
+            def change(f):
+                values = f["state"][array][...]
+                values[index] = value
+                del f["state"][array]
+                f["state"][array] = values
+            return change
+
+        def huge(f):
+            del f["state/node_value"]
+            f.create_dataset("state/node_value", shape=(2**60,), dtype="f8", chunks=(1024,))
+
+        cases = {
+            "left-int64-max": (set_state("node_left", 0, 2**63 - 1), "child index out of range"),
+            "feature-2-32": (set_state("node_feature", 0, 2**32), "feature or child index out of range"),
+            "offsets": (set_state("tree_offsets", 1, 10**12), "offsets"),
+            "nan-value": (set_state("node_value", 0, np.nan), "non-finite value"),
+            "huge-array": (huge, "declares 1152921504606846976 values"),
+        }
+        for name, (change, reason) in cases.items():
+            with self.subTest(name):
+                path = edit(name, change)
+                r = hpcad(["inspect", path])
+                self.assertNotEqual(r.returncode, 0, r.stdout)
+                self.assertIn("invalid:", r.stderr)
+                self.assertIn(reason, r.stderr)
+                self.assertNotIn("detector", r.stdout)
+                self.expect_failure(["score", "--config", self.config, "--model", path], [f"{name}.h5", reason])
+        # A flipped bit in a threshold leaves a valid tree: only the checksum can tell.
+        flipped = edit("flipped", lambda f: None, downgrade=False)
+        data = bytearray(read_bytes(flipped))
+        with h5py.File(model, "r") as f:
+            threshold = f["state/node_value"][0].tobytes()
+        self.assertEqual(data.count(threshold), 1)
+        data[data.index(threshold)] ^= 1
+        with open(flipped, "wb") as f:
+            f.write(data)
+        r = hpcad(["inspect", flipped])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("invalid:", r.stderr)
+        self.assertIn("content checksum mismatch", r.stderr)
+        self.expect_failure(["score", "--config", self.config, "--model", flipped], ["content checksum mismatch"])
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class IsolationForest final : public Detector {
     std::int32_t next_left;
     double threshold;
   };
+  /// Local. The deepest a leaf may be for trees grown on `sample_size` rows: max_depth, or
+  /// ceil(log2(sample_size)) when it is 0 (scikit-learn's default).
+  int depth_limit(Index sample_size) const;
   void build_walk_layout();
 
   ParamSet params_;

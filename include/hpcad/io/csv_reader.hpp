@@ -14,7 +14,8 @@
 ///   (locale-independent, correctly rounded, so 17-significant-digit values round-trip
 ///   exactly). Spaces and tabs around a value are ignored, also inside quotes (`" 1.5 "`).
 ///   A leading `+` is accepted. `nan`, `inf`, `infinity` (any case, optional sign) are
-///   accepted, as from_chars does. Hexadecimal floats and values out of double range
+///   accepted, as from_chars does. Values that underflow (e.g. `1e-400`) read as 0 or the
+///   nearest subnormal, as Python reads them; hexadecimal floats and values that overflow
 ///   (e.g. `1e400`) are bad values.
 /// - An empty feature field (or one of only spaces) is NaN. An empty label is a bad value.
 /// - Only the selected columns are checked; other columns may hold any text.

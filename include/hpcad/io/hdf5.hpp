@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,12 +87,17 @@ Handle transfer_plist(const File& file);
 
 bool exists(hid_t location, const std::string& name);
 
+/// The most string data one attribute may declare (feature names of a very wide table fit).
+inline constexpr std::size_t kMaxAttributeBytes = std::size_t{64} << 20;
+
 /// Attribute helpers on any object. Writers must be called identically on every rank of a
 /// collectively opened file.
 void write_attribute(hid_t object, const std::string& name, const std::string& value);
 void write_attribute(hid_t object, const std::string& name, std::int64_t value);
 void write_attribute(hid_t object, const std::string& name, double value);
 void write_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values);
+/// String attributes (variable or fixed length, scalar or 1-D). An attribute declaring more
+/// than kMaxAttributeBytes is a DataError, raised before anything is allocated.
 std::optional<std::string> read_string_attribute(hid_t object, const std::string& name);
 std::optional<std::vector<std::string>> read_strings_attribute(hid_t object,
                                                                const std::string& name);
@@ -118,8 +124,11 @@ void read_rows(const File& file, hid_t dataset, hid_t memory_type, Index begin, 
 /// Writes a whole 1-D dataset from this process (serial files).
 template <typename T>
 void write_vector(hid_t location, const std::string& name, const std::vector<T>& values);
-/// Reads a whole 1-D dataset on this process.
+/// Reads a whole 1-D dataset on this process. A dataset declaring more than `max_values`
+/// values is a DataError, raised before anything is allocated: a crafted or corrupt file can
+/// declare 2^60 elements in a few bytes (unallocated storage reads as the fill value).
 template <typename T>
-std::vector<T> read_vector(hid_t location, const std::string& name, const std::string& context);
+std::vector<T> read_vector(hid_t location, const std::string& name, const std::string& context,
+                           Index max_values = std::numeric_limits<Index>::max());
 
 }  // namespace hpcad::h5
