@@ -23,33 +23,53 @@ std::vector<std::string> Rolling::derived_suffixes() const {
 
 void Rolling::derive(const SeriesRows& rows, std::span<const double> x, double* out,
                      Index stride) const {
+  enum class Stat { kMean, kStd, kZscore, kMin, kMax };
+  std::vector<Stat> stats;
+  for (const auto& name : params_.strings("stats"))
+    stats.push_back(name == "mean"     ? Stat::kMean
+                    : name == "std"    ? Stat::kStd
+                    : name == "zscore" ? Stat::kZscore
+                    : name == "min"    ? Stat::kMin
+                                       : Stat::kMax);
+  const bool needs_std = std::any_of(stats.begin(), stats.end(), [](Stat s) {
+    return s == Stat::kStd || s == Stat::kZscore;
+  });
   const Index w = params_.integer("window");
-  const auto& stats = params_.strings("stats");
   const double nan = std::nan("");
   for (Index t = rows.history(); t < rows.size(); ++t) {
     double* row_out = out + (t - rows.history()) * stride;
     const Index first = t - w + 1;
-    const auto window = first >= rows.series_begin(t) ? x.subspan(first, w) : x.first(0);
-    const bool complete = !window.empty() && std::all_of(window.begin(), window.end(),
-                                                         [](double v) { return !std::isnan(v); });
-    if (!complete) {
+    double sum = first >= rows.series_begin(t) ? 0.0 : nan;
+    for (Index k = first; k <= t && !std::isnan(sum); ++k) sum += x[k];
+    if (std::isnan(sum)) {  // a short window, or a NaN in it
       std::fill_n(row_out, stats.size(), nan);
       continue;
     }
-    double sum = 0;
-    for (const double v : window) sum += v;
+    const auto window = x.subspan(first, w);
     const double mean = sum / static_cast<double>(w);
-    double squares = 0;
-    for (const double v : window) squares += (v - mean) * (v - mean);
-    const double std = w > 1 ? std::sqrt(squares / static_cast<double>(w - 1)) : nan;
-    for (std::size_t k = 0; k < stats.size(); ++k) {
-      const std::string& stat = stats[k];
-      row_out[k] = stat == "mean"   ? mean
-                   : stat == "std"  ? std
-                   : stat == "zscore" ? (x[t] - mean) / std
-                   : stat == "min"  ? *std::min_element(window.begin(), window.end())
-                                    : *std::max_element(window.begin(), window.end());
+    double std = nan;
+    if (needs_std && w > 1) {
+      double squares = 0;
+      for (const double v : window) squares += (v - mean) * (v - mean);
+      std = std::sqrt(squares / static_cast<double>(w - 1));
     }
+    for (std::size_t k = 0; k < stats.size(); ++k) switch (stats[k]) {
+        case Stat::kMean:
+          row_out[k] = mean;
+          break;
+        case Stat::kStd:
+          row_out[k] = std;
+          break;
+        case Stat::kZscore:
+          row_out[k] = (x[t] - mean) / std;
+          break;
+        case Stat::kMin:
+          row_out[k] = *std::min_element(window.begin(), window.end());
+          break;
+        case Stat::kMax:
+          row_out[k] = *std::max_element(window.begin(), window.end());
+          break;
+      }
   }
 }
 

@@ -116,7 +116,8 @@ void TransformedSource::run_steps(const RowBlock& raw, RowBlock& block) {
     // Keep this step's last history_rows() input rows for the next block.
     if (const Index keep = steps_[s]->history_rows(); keep > 0) {
       auto& h = history_[s];
-      h.insert(h.end(), block.values.begin(), block.values.end());
+      const Index from_block = std::min(keep, block.n_rows) * width;
+      h.insert(h.end(), block.values.end() - from_block, block.values.end());
       const auto excess = static_cast<Index>(h.size()) - keep * width;
       if (excess > 0) h.erase(h.begin(), h.begin() + excess);
     }
