@@ -36,7 +36,7 @@ std::vector<ParamSpec> Lag::param_specs() {
       {ParamSpec::integer_list("lags", {1}, 1, kMaxLag, "rows back: adds <col>_lag<k> per k")});
 }
 
-Index Lag::history_rows() const {
+Index Lag::lookback() const {
   const auto& lags = params_.integers("lags");
   return lags.empty() ? 0 : *std::max_element(lags.begin(), lags.end());
 }

@@ -129,6 +129,11 @@ void FeatureStep::load_state(const Schema& input, const ModelState&) {
   }
 }
 
+Index SeriesStep::history_rows() const {
+  const bool keyed = !params_.string("group_by").empty() || !params_.string("order_by").empty();
+  return std::max<Index>(lookback(), keyed ? 1 : 0);
+}
+
 void SeriesStep::apply(const RowBlock& block, std::span<const double> history,
                        std::vector<double>& out) const {
   const SeriesRows rows(block, history, columns_, type());

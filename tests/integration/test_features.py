@@ -78,6 +78,11 @@ class FeaturesTest(HpcadTestCase):
         r = self.run_ok(["inspect", os.path.join(d, "model.h5")])
         self.assertIn("features        11 (cpu, power, power_diff1, cpu_rolling12_mean", r.stdout)
         self.assertIn("cpu_ewm0.2, cpu_lag2)", r.stdout)
+        # Streaming: 3-row blocks, so every window also spans blocks within a rank.
+        self.run_ok(["run", "--config", config, "--set", "input.block_rows=3",
+                     "--set", "run.memory_per_rank=40MiB"], 3)
+        with h5py.File(os.path.join(d, "scores.h5")) as f:
+            self.assertTrue(np.array_equal(f["score"][:], scores))
         # The model re-applies the steps to new data.
         self.run_ok(["score", "--config", config, "--model", f"{d}/model.h5"], 3)
         with h5py.File(os.path.join(d, "scores.h5")) as f:

@@ -18,7 +18,7 @@ class Ewm final : public SeriesStep {
   static std::vector<ParamSpec> param_specs();
   using SeriesStep::SeriesStep;
   std::string type() const override { return "ewm"; }
-  Index history_rows() const override { return 2 * horizon() - 1; }
+  Index lookback() const override { return 2 * horizon() - 1; }
 
   /// Rows after which an observation's weight is below 2^-60.
   Index horizon() const;

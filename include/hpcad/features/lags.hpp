@@ -11,7 +11,7 @@ class Diff final : public SeriesStep {
   static std::vector<ParamSpec> param_specs();
   using SeriesStep::SeriesStep;
   std::string type() const override { return "diff"; }
-  Index history_rows() const override { return params_.integer("lag"); }
+  Index lookback() const override { return params_.integer("lag"); }
 
  protected:
   std::vector<std::string> derived_suffixes() const override;
@@ -24,7 +24,7 @@ class Lag final : public SeriesStep {
   static std::vector<ParamSpec> param_specs();
   using SeriesStep::SeriesStep;
   std::string type() const override { return "lag"; }
-  Index history_rows() const override;
+  Index lookback() const override;
 
  protected:
   std::vector<std::string> derived_suffixes() const override;

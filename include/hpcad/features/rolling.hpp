@@ -17,7 +17,7 @@ class Rolling final : public SeriesStep {
   static std::vector<ParamSpec> param_specs();
   using SeriesStep::SeriesStep;
   std::string type() const override { return "rolling"; }
-  Index history_rows() const override { return params_.integer("window") - 1; }
+  Index lookback() const override { return params_.integer("window") - 1; }
 
  protected:
   std::vector<std::string> derived_suffixes() const override;

@@ -85,10 +85,14 @@ class SeriesStep : public FeatureStep {
  public:
   using FeatureStep::FeatureStep;
   Schema output_schema(const Schema& input) const override;
+  /// lookback(), and at least the row before when the rows have keys: its order is checked.
+  Index history_rows() const final;
   void apply(const RowBlock& block, std::span<const double> history,
              std::vector<double>& out) const override;
 
  protected:
+  /// Rows before a row that its values depend on.
+  virtual Index lookback() const = 0;
   /// Suffixes of the derived columns of one column, e.g. {"_diff1"}.
   virtual std::vector<std::string> derived_suffixes() const = 0;
   /// Writes derived_suffixes().size() values for each block row of column `x` (every row
