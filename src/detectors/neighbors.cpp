@@ -35,7 +35,8 @@ double squared_distance(const double* a, const double* b, Index d) {
   double part[4] = {0, 0, 0, 0};
   Index j = 0;
   for (; j + 4 <= d; j += 4)
-    for (int lane = 0; lane < 4; ++lane) part[lane] += (a[j + lane] - b[j + lane]) * (a[j + lane] - b[j + lane]);
+    for (int lane = 0; lane < 4; ++lane)
+      part[lane] += (a[j + lane] - b[j + lane]) * (a[j + lane] - b[j + lane]);
   for (; j < d; ++j) part[0] += (a[j] - b[j]) * (a[j] - b[j]);
   return (part[0] + part[1]) + (part[2] + part[3]);
 }
@@ -67,9 +68,8 @@ void ring(Comm& comm, const std::vector<double>& own,
   for (int step = 0; step < ranks; ++step) {
     visit((rank - step + ranks) % ranks, visiting);
     if (step + 1 < ranks)
-      visiting = bytes_to_values<double>(comm.sendrecv(std::as_bytes(std::span(visiting)),
-                                                       (rank + 1) % ranks,
-                                                       (rank - 1 + ranks) % ranks));
+      visiting = bytes_to_values<double>(comm.sendrecv(
+          std::as_bytes(std::span(visiting)), (rank + 1) % ranks, (rank - 1 + ranks) % ranks));
   }
 }
 
@@ -224,9 +224,9 @@ void NeighborDetector::score(const RowBlock& block, std::span<double> out) const
     search(z.data(), block.global_begin + i, reference_, reference_rows_, d, nearest);
     if (kind_ == Kind::kLof)
       for (Index j = 0; j < k(); ++j) {
-        const auto at = std::lower_bound(reference_rows_.begin(), reference_rows_.end(),
-                                         nearest[j].row) -
-                        reference_rows_.begin();
+        const auto at =
+            std::lower_bound(reference_rows_.begin(), reference_rows_.end(), nearest[j].row) -
+            reference_rows_.begin();
         neighbor_k_distance[j] = k_distance_[at];
         neighbor_lrd[j] = reachability_[at];
       }
@@ -243,7 +243,8 @@ void NeighborDetector::score_collective(Comm& comm, RowSource& rows, std::span<d
   RowSlab slab = read_all(rows);
   const Index local = slab.n_rows();
   for (Index i = 0; i < local; ++i) standardize(slab.row(i), slab.values.data() + i * d);
-  std::vector<IndexRange> owned = comm.allgather(IndexRange{slab.global_begin, slab.global_begin + local});
+  std::vector<IndexRange> owned =
+      comm.allgather(IndexRange{slab.global_begin, slab.global_begin + local});
   std::vector<Neighbor> nearest(static_cast<std::size_t>(local * k()));
   clear(nearest);
   std::vector<Index> ids;
@@ -293,7 +294,8 @@ void NeighborDetector::load_state(Index n_features, const ModelState& state) {
   const auto& scale = state.real("scale", d);
   state.require_finite({"mean", "scale"}, type().c_str());
   for (double v : scale)
-    if (!(v > 0)) throw DataError(fmt::format("{}: {} scales must be positive", state.where, type()));
+    if (!(v > 0))
+      throw DataError(fmt::format("{}: {} scales must be positive", state.where, type()));
   std::vector<double> reference;
   std::vector<Index> rows;
   std::vector<double> k_distance, lrd;

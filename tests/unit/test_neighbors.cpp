@@ -46,10 +46,9 @@ std::vector<double> score_collectively(const Detector& detector, const RowSlab& 
 
 TEST(Neighbors, KnnDistancesWorkedOutByHandInBothModes) {
   SerialComm serial;
-  const std::vector<std::vector<double>> expected = {
-      {1, 1, 2, 1, 1},            // k = 1
-      {3, 2, 3, 4, 5},            // k = 2, the 2nd distance
-      {2, 1.5, 2.5, 2.5, 3}};     // k = 2, mean
+  const std::vector<std::vector<double>> expected = {{1, 1, 2, 1, 1},  // k = 1
+                                                     {3, 2, 3, 4, 5},  // k = 2, the 2nd distance
+                                                     {2, 1.5, 2.5, 2.5, 3}};  // k = 2, mean
   for (const std::string mode : {"sample", "exact"}) {
     const auto first = neighbors("knn", 1, mode), second = neighbors("knn", 2, mode),
                mean = neighbors("knn", 2, mode, "mean");
@@ -97,8 +96,9 @@ TEST(Neighbors, TooFewRowsForTheNeighboursIsAConfigError) {
       fit_slab(*knn, line(), serial);
       ADD_FAILURE() << mode << ": no error";
     } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find("detector.n_neighbors = 5: must be less than the 5 rows"),
-                std::string::npos)
+      EXPECT_NE(
+          std::string(e.what()).find("detector.n_neighbors = 5: must be less than the 5 rows"),
+          std::string::npos)
           << e.what();
     }
   }
@@ -133,7 +133,9 @@ TEST(Neighbors, ModelStateRoundTripsAndInconsistentStateIsRefused) {
     corrupt(bad);
     EXPECT_THROW(neighbors("lof", 2, "sample")->load_state(1, bad), DataError);
   };
-  refused([](ModelState& s) { std::swap(s.integers["reference_rows"][0], s.integers["reference_rows"][1]); });
+  refused([](ModelState& s) {
+    std::swap(s.integers["reference_rows"][0], s.integers["reference_rows"][1]);
+  });
   refused([](ModelState& s) { s.integers["reference_rows"].resize(2); });  // not more than k
   refused([](ModelState& s) { s.reals["reference"].pop_back(); });
   refused([](ModelState& s) { s.reals["lrd"][0] = -1; });

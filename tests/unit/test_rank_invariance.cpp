@@ -126,8 +126,9 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   EXPECT_EQ(scores, reference.scores);
 }
 
-INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans",
-                                                     "knn", "lof", "knn-exact", "lof-exact"));
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance,
+                         testing::Values("iforest", "pca", "mahalanobis", "kmeans", "knn", "lof",
+                                         "knn-exact", "lof-exact"));
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.

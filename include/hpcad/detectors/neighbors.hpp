@@ -75,17 +75,18 @@ class NeighborDetector : public Detector {
   Kind kind_;
   std::vector<double> mean_, scale_;  ///< z = (x - mean) / scale
   // Mode "sample":
-  std::vector<double> reference_;       ///< m x d standardised rows
-  std::vector<Index> reference_rows_;   ///< their global row indices, ascending
-  std::vector<double> k_distance_;      ///< lof: per reference row
-  std::vector<double> reachability_;    ///< lof: per reference row, its lrd
+  std::vector<double> reference_;      ///< m x d standardised rows
+  std::vector<Index> reference_rows_;  ///< their global row indices, ascending
+  std::vector<double> k_distance_;     ///< lof: per reference row
+  std::vector<double> reachability_;   ///< lof: per reference row, its lrd
 };
 
 class Knn final : public NeighborDetector {
  public:
   static std::vector<ParamSpec> param_specs();
   explicit Knn(ParamSet params)
-      : NeighborDetector(params, params.string("method") == "mean" ? Kind::kMean : Kind::kLargest) {}
+      : NeighborDetector(params, params.string("method") == "mean" ? Kind::kMean : Kind::kLargest) {
+  }
   std::string type() const override { return "knn"; }
 };
 
