@@ -342,14 +342,16 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
     const auto features = model.features(input, job.config.input.path);
     const Detector& detector = *model.detector;
     const Index block_rows = job.config.score_block_rows;
+    // A collective detector scores the whole input at once; the pass below then only
+    // collects the labels.
+    const bool collective = detector.scores_collectively();
+    if (collective) detector.score_collective(job.comm, *features, local.scores);
     RowBlock block;
     features->rewind();
     while (features->next(block)) {
       const Index at = block.global_begin - input.local_begin();
       const auto out = std::span(local.scores).subspan(at, block.n_rows);
-      if (detector.scores_collectively()) {
-        detector.score_collective(job.comm, block, out);
-      } else {
+      if (!collective) {
         // Sub-blocks small enough that rows and scores stay in cache while every tree
         // (or centre, component...) of the model streams past them.
         for (Index begin = 0; begin < block.n_rows; begin += block_rows) {

@@ -34,13 +34,14 @@ class Detector {
   /// rows into `out` (one per row).
   virtual void score(const RowBlock& block, std::span<double> out) const = 0;
 
-  /// True when scoring needs other ranks' rows (exact kNN): the driver then calls
-  /// score_collective for every block, equally often on every rank.
+  /// True when a row's score depends on the other rows being scored (exact kNN / LOF: the
+  /// neighbours are searched among all rows of the input): the driver then calls
+  /// score_collective once, on every rank, instead of score() block by block.
   virtual bool scores_collectively() const { return false; }
-  /// Collective when scores_collectively(). Default: score().
-  virtual void score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const {
-    score(block, out);
-  }
+  /// Collective. Scores of all of this rank's rows of `rows` (passes over the source from its
+  /// start) into `out`, in local row order. The whole input, not a block, because the rows a
+  /// score depends on may lie in any block of any rank. Default: score() block by block.
+  virtual void score_collective(Comm& comm, RowSource& rows, std::span<double> out) const;
 
   /// Number of features the model was fitted on.
   virtual Index n_features() const = 0;
