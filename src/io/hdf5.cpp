@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <string_view>
 
 #include "hpcad/comm/mpi_comm.hpp"
@@ -164,6 +165,63 @@ Handle access_plist(Comm& comm, const std::string& path, bool* collective) {
   return fapl;
 }
 
+/// Little-endian unsigned integer of `width` bytes at `at`.
+std::uint64_t little_endian(const std::byte* at, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t i = width; i-- > 0;) value = (value << 8) | std::to_integer<std::uint64_t>(at[i]);
+  return value;
+}
+
+/// Size of the "lengths" fields declared by the superblock (at 0, 512, 1024, ... as HDF5
+/// searches), or 0 when there is no superblock HDF5 could open.
+std::size_t superblock_length_size(std::span<const std::byte> image) {
+  static constexpr std::string_view kSignature = "\x89HDF\r\n\x1a\n";
+  for (std::size_t at = 0; at + 16 <= image.size(); at = at == 0 ? 512 : 2 * at) {
+    if (std::memcmp(image.data() + at, kSignature.data(), kSignature.size()) != 0) continue;
+    const auto version = std::to_integer<unsigned>(image[at + 8]);
+    return std::to_integer<std::size_t>(image[at + (version < 2 ? 14 : 10)]);
+  }
+  return 0;
+}
+
+/// HDF5 1.10's global heap parser (H5HG__cache_heap_deserialize; the heap holds the values
+/// of variable-length strings) walks a collection's objects by their declared sizes, and
+/// loops forever on an object whose size does not advance the walk (a free-space object of
+/// size 0, or a size that wraps the pointer). A crafted model file hung `hpcad score` that
+/// way (found by tests/fuzz/fuzz_model_file). So before HDF5 sees an image, every
+/// collection in it ("GCOL", version 1, lying within the image) is walked the same way, and
+/// one whose objects overrun it is refused. HDF5 never writes such a collection.
+void check_global_heaps(std::span<const std::byte> image, const std::string& name) {
+  const std::size_t length = superblock_length_size(image);
+  if (length == 0 || length > 8) return;  // HDF5 refuses the file itself
+  const std::size_t header = 8 + length;  // collection: "GCOL", version, 3 reserved, size;
+                                          // object: index, references, 4 reserved, size
+  static constexpr std::string_view kCollection = "GCOL";
+  for (std::size_t at = 0; at + header <= image.size(); ++at) {
+    if (std::memcmp(image.data() + at, kCollection.data(), kCollection.size()) != 0 ||
+        std::to_integer<unsigned>(image[at + 4]) != 1)
+      continue;
+    const std::uint64_t size = little_endian(image.data() + at + 8, length);
+    if (size < header || size > image.size() - at) continue;  // HDF5 cannot load it
+    const std::size_t end = at + size;
+    for (std::size_t object = at + header; object < end;) {
+      if (end - object < header) break;  // a tail too small for an object is free space
+      const std::uint64_t index = little_endian(image.data() + object, 2);
+      const std::uint64_t declared = little_endian(image.data() + object + 8, length);
+      const std::uint64_t limit = end - object;
+      // Object 0 (free space) counts its own header; the others are padded to 8 bytes.
+      const std::uint64_t step =
+          index == 0 ? declared : declared > limit ? limit + 1 : header + (declared + 7) / 8 * 8;
+      if (step == 0 || step > limit)
+        throw DataError(fmt::format(
+            "{}: corrupt HDF5 global heap at byte {}: object {} at byte {} declares {} bytes, "
+            "{} remain in the collection",
+            name, at, index, object, declared, limit));
+      object += step;
+    }
+  }
+}
+
 }  // namespace
 
 File File::open(Comm& comm, const std::string& path) {
@@ -185,6 +243,7 @@ File File::open_local(const std::string& path) {
 }
 
 File File::open_image(std::vector<std::byte>& image, const std::string& name) {
+  check_global_heaps(image, name);
   Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate", name);
   check(H5Pset_fapl_core(fapl.id(), 1 << 20, false), "H5Pset_fapl_core", name);
   check(H5Pset_file_image(fapl.id(), image.data(), image.size()), "H5Pset_file_image", name);

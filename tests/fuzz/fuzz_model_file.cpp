@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/io/hdf5.hpp"
 #include "hpcad/io/model_file.hpp"
 
 namespace {
@@ -37,6 +38,12 @@ void score_rows(const hpcad::Model& model, const std::uint8_t* data, std::size_t
 }
 
 }  // namespace
+
+// As hpcad's main does: HDF5's own error printing would flood stderr; hpcad reports errors.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  hpcad::h5::silence_errors();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
