@@ -18,6 +18,7 @@ corpora=("$source_dir/tests/fuzz/corpus/$name" "$source_dir/tests/fuzz/regressio
 work=$build_dir/fuzz/$name
 mkdir -p "$work/corpus" "$work/artifacts"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$source_dir/tests/fuzz/lsan.supp
 options=(-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/")
 
 mapfile -t inputs < <(find "${corpora[@]}" -type f 2>/dev/null | sort)
