@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <string_view>
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
@@ -384,6 +385,27 @@ TEST(ModelFile, RejectsGlobalHeapsThatWouldHangHdf5) {
     image[offset(first_object) + 13] = std::byte{1};  // size + 2^40
     expect_invalid(image, path, "corrupt HDF5 global heap");
   }
+}
+
+// HDF5 1.10 trusts an attribute message's name, datatype and dataspace sizes and copies the
+// value from beyond the message (SIGSEGV); fuzz_model_file found it. The loader checks the
+// object header's attribute messages first.
+TEST(ModelFile, RejectsAttributeMessagesThatOverrunTheirHeader) {
+  h5::silence_errors();
+  const std::string path = temp_file("-attribute.h5");
+  write_model_file(path, fitted_model());
+  std::vector<std::byte> image = read_file_bytes(path);
+  std::filesystem::remove(path);
+  // A version 1 attribute message: version, reserved, then the name, datatype and dataspace
+  // sizes (2 bytes each), then the name.
+  const std::string name = "feature_names";
+  const auto* bytes = reinterpret_cast<const char*>(image.data());
+  const auto at = std::string_view(bytes, image.size()).find(name + '\0');
+  ASSERT_NE(at, std::string_view::npos);
+  ASSERT_EQ(std::to_integer<int>(image[at - 8]), 1);  // the message's version
+  image[at - 2] = std::byte{0xff};  // dataspace size: 65535 bytes
+  image[at - 1] = std::byte{0xff};
+  expect_invalid(image, path, "corrupt object header");
 }
 
 TEST(ModelFile, RejectsFilesThatAreNotHdf5) {
