@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -137,6 +139,83 @@ std::uint64_t attribute_header_bytes(const std::byte* message) {
   return 0;
 }
 
+/// The declared size of object `index` (> 0) of the global heap collection at `address`
+/// (file addresses are relative to the superblock), or nothing when there is no such object.
+std::optional<std::uint64_t> heap_object_size(const std::byte* file, std::uint64_t size,
+                                              std::size_t length_size, std::uint64_t address,
+                                              std::uint64_t index) {
+  const std::size_t header = 8 + length_size;
+  if (address > size || size - address < header || std::memcmp(file + address, "GCOL", 4) != 0 ||
+      std::to_integer<unsigned>(file[address + 4]) != 1)
+    return std::nullopt;
+  const std::uint64_t total = little_endian(file + address + 8, length_size);
+  if (total < header || total > size - address) return std::nullopt;
+  const std::uint64_t end = address + total;
+  for (std::uint64_t object = address + header; object < end && end - object >= header;) {
+    const std::uint64_t at_index = little_endian(file + object, 2);
+    const std::uint64_t declared = little_endian(file + object + 8, length_size);
+    const std::uint64_t step = at_index == 0          ? declared
+                               : declared > end - object ? 0
+                                                         : header + (declared + 7) / 8 * 8;
+    if (step == 0 || step > end - object) return std::nullopt;
+    if (at_index == index && index != 0) return declared;
+    object += step;
+  }
+  return std::nullopt;
+}
+
+/// A variable-length string attribute's values are references (length, global heap
+/// collection, object index) that HDF5 1.10 follows unchecked: H5HG_read indexes the
+/// collection's object table with the index (SIGSEGV on a crafted file, found by
+/// fuzz_model_file) and copies the object into a buffer of the declared length. Each
+/// reference must name an existing object no longer than its declared length.
+/// `message`: the attribute message's body, whose parts are known to fit in its `bytes`.
+void check_string_references(const std::byte* file, std::uint64_t size, std::size_t offset_size,
+                             std::size_t length_size, const std::byte* message,
+                             std::uint64_t bytes, const std::function<void(std::string)>& fail) {
+  const auto version = std::to_integer<unsigned>(message[0]);
+  auto pad = [&](std::uint64_t n) { return version == 1 ? (n + 7) / 8 * 8 : n; };
+  const std::uint64_t name = little_endian(message + 2, 2), type_bytes = little_endian(message + 4, 2),
+                      space_bytes = little_endian(message + 6, 2);
+  const std::byte* type = message + (version == 3 ? 9 : 8) + pad(name);
+  const std::byte* space = type + pad(type_bytes);
+  const std::byte* data = space + pad(space_bytes);
+  const bool variable_string = type_bytes >= 8 && (std::to_integer<unsigned>(type[0]) & 0x0F) == 9 &&
+                               (std::to_integer<unsigned>(type[1]) & 0x0F) == 1;
+  if (!variable_string || space_bytes < 4) return;
+  const auto space_version = std::to_integer<unsigned>(space[0]);
+  const auto rank = std::to_integer<std::size_t>(space[1]);
+  if (space_version == 2 && std::to_integer<unsigned>(space[3]) == 2) return;  // null space
+  const std::uint64_t dims_at = space_version == 1 ? 8 : 4;
+  if (dims_at + rank * length_size > space_bytes) fail("its dataspace overruns the message");
+  const std::uint64_t element = 4 + offset_size + 4;
+  const std::uint64_t room = static_cast<std::uint64_t>(message + bytes - data) / element;
+  std::uint64_t count = 1;
+  for (std::size_t d = 0; d < rank; ++d) {
+    const std::uint64_t extent = little_endian(space + dims_at + d * length_size, length_size);
+    if (extent != 0 && count > room / extent)
+      fail(fmt::format("an attribute declares more strings than its message holds ({})", room));
+    count *= extent;
+  }
+  if (count > room)
+    fail(fmt::format("an attribute declares {} strings, its message holds {}", count, room));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::byte* reference = data + i * element;
+    const std::uint64_t length = little_endian(reference, 4);
+    const std::uint64_t address = little_endian(reference + 4, offset_size);
+    const std::uint64_t index = little_endian(reference + 4 + offset_size, 4);
+    if (address == 0) continue;  // a null string
+    const auto object = heap_object_size(file, size, length_size, address, index);
+    if (!object)
+      fail(fmt::format("string {} of an attribute refers to global heap object {} at byte {}, "
+                       "which does not exist",
+                       i, index, address));
+    if (*object > length)
+      fail(fmt::format("string {} of an attribute declares {} bytes, its heap object has {}", i,
+                       length, *object));
+  }
+}
+
 /// HDF5 1.10 decodes an attribute message (H5O_attr_decode) trusting the sizes of its name,
 /// datatype and dataspace, and then copies the value from beyond the message: a crafted
 /// model file crashed `hpcad score` with SIGSEGV (found by tests/fuzz/fuzz_model_file). So
@@ -205,6 +284,13 @@ void check_attribute_messages(hid_t object, const std::string& context) {
           fail(at, fmt::format("an attribute declares {} bytes of name, datatype and dataspace "
                                "in a message of {}",
                                needed, bytes));
+        const auto* name = reinterpret_cast<const char*>(file + body) +
+                           (std::to_integer<unsigned>(file[body]) == 3 ? 9 : 8);
+        const std::string attribute(name, strnlen(name, little_endian(file + body + 2, 2)));
+        check_string_references(file, size, offset_size, length_size, file + body, bytes,
+                                [&](const std::string& what) {
+                                  fail(at, fmt::format("attribute '{}': {}", attribute, what));
+                                });
       } else if (type == 0x0C && !shared) {
         fail(at, fmt::format("an attribute message of {} bytes", bytes));
       }
