@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <optional>
+#include <span>
 #include <string_view>
 
 #include "hpcad/comm/mpi_comm.hpp"
@@ -80,9 +83,226 @@ void write_scalar_attribute(hid_t object, const std::string& name, T value) {
   check(H5Awrite(attr.id(), native_type<T>(), &value), "H5Awrite", "attribute " + name);
 }
 
+/// Little-endian unsigned integer of `width` bytes at `at`.
+std::uint64_t little_endian(const std::byte* at, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t i = width; i-- > 0;) value = (value << 8) | std::to_integer<std::uint64_t>(at[i]);
+  return value;
+}
+
+/// Where the superblock is (HDF5 searches 0, 512, 1024, ...; addresses in the file are
+/// relative to it) and the sizes of "offsets" and "lengths" it declares. `found` is false
+/// when there is no superblock HDF5 could open.
+struct Superblock {
+  bool found = false;
+  std::size_t base = 0;
+  std::size_t offset_size = 0;
+  std::size_t length_size = 0;
+};
+
+Superblock find_superblock(std::span<const std::byte> image) {
+  static constexpr std::string_view kSignature = "\x89HDF\r\n\x1a\n";
+  for (std::size_t at = 0; at + 16 <= image.size(); at = at == 0 ? 512 : 2 * at) {
+    if (std::memcmp(image.data() + at, kSignature.data(), kSignature.size()) != 0) continue;
+    const bool old_version = std::to_integer<unsigned>(image[at + 8]) < 2;
+    return {true, at, std::to_integer<std::size_t>(image[at + (old_version ? 13 : 9)]),
+            std::to_integer<std::size_t>(image[at + (old_version ? 14 : 10)])};
+  }
+  return {};
+}
+
+/// The in-memory image (core driver) holding `object`, or nothing for a file on disk. The
+/// core driver's handle is the address of its buffer pointer.
+std::span<const std::byte> image_of(hid_t object) {
+  const hid_t file_id = H5Iget_file_id(object);
+  if (file_id < 0) return {};
+  const Handle file(file_id, H5Fclose);
+  const Handle fapl(H5Fget_access_plist(file.id()), H5Pclose);
+  void* handle = nullptr;
+  hsize_t size = 0;
+  if (fapl.id() < 0 || H5Pget_driver(fapl.id()) != H5FD_CORE ||
+      H5Fget_vfd_handle(file.id(), fapl.id(), &handle) < 0 || !handle ||
+      H5Fget_filesize(file.id(), &size) < 0)
+    return {};
+  return {*static_cast<const std::byte* const*>(handle), static_cast<std::size_t>(size)};
+}
+
+/// Bytes an attribute message needs for its name, datatype and dataspace (0: a version
+/// HDF5 refuses itself). Version 1 pads each part to 8 bytes; version 3 adds an encoding byte.
+std::uint64_t attribute_header_bytes(const std::byte* message) {
+  const auto version = std::to_integer<unsigned>(message[0]);
+  const std::uint64_t name = little_endian(message + 2, 2), type = little_endian(message + 4, 2),
+                      space = little_endian(message + 6, 2);
+  auto pad = [](std::uint64_t n) { return (n + 7) / 8 * 8; };
+  if (version == 1) return 8 + pad(name) + pad(type) + pad(space);
+  if (version == 2 || version == 3) return 8 + (version == 3 ? 1 : 0) + name + type + space;
+  return 0;
+}
+
+/// The declared size of object `index` (> 0) of the global heap collection at `address`
+/// (file addresses are relative to the superblock), or nothing when there is no such object.
+std::optional<std::uint64_t> heap_object_size(const std::byte* file, std::uint64_t size,
+                                              std::size_t length_size, std::uint64_t address,
+                                              std::uint64_t index) {
+  const std::size_t header = 8 + length_size;
+  if (address > size || size - address < header || std::memcmp(file + address, "GCOL", 4) != 0 ||
+      std::to_integer<unsigned>(file[address + 4]) != 1)
+    return std::nullopt;
+  const std::uint64_t total = little_endian(file + address + 8, length_size);
+  if (total < header || total > size - address) return std::nullopt;
+  const std::uint64_t end = address + total;
+  for (std::uint64_t object = address + header; object < end && end - object >= header;) {
+    const std::uint64_t at_index = little_endian(file + object, 2);
+    const std::uint64_t declared = little_endian(file + object + 8, length_size);
+    const std::uint64_t step = at_index == 0          ? declared
+                               : declared > end - object ? 0
+                                                         : header + (declared + 7) / 8 * 8;
+    if (step == 0 || step > end - object) return std::nullopt;
+    if (at_index == index && index != 0) return declared;
+    object += step;
+  }
+  return std::nullopt;
+}
+
+/// A variable-length string attribute's values are references (length, global heap
+/// collection, object index) that HDF5 1.10 follows unchecked: H5HG_read indexes the
+/// collection's object table with the index (SIGSEGV on a crafted file, found by
+/// fuzz_model_file) and copies the object into a buffer of the declared length. Each
+/// reference must name an existing object no longer than its declared length.
+/// `message`: the attribute message's body, whose parts are known to fit in its `bytes`.
+void check_string_references(const std::byte* file, std::uint64_t size, std::size_t offset_size,
+                             std::size_t length_size, const std::byte* message,
+                             std::uint64_t bytes, const std::function<void(std::string)>& fail) {
+  const auto version = std::to_integer<unsigned>(message[0]);
+  auto pad = [&](std::uint64_t n) { return version == 1 ? (n + 7) / 8 * 8 : n; };
+  const std::uint64_t name = little_endian(message + 2, 2), type_bytes = little_endian(message + 4, 2),
+                      space_bytes = little_endian(message + 6, 2);
+  const std::byte* type = message + (version == 3 ? 9 : 8) + pad(name);
+  const std::byte* space = type + pad(type_bytes);
+  const std::byte* data = space + pad(space_bytes);
+  const bool variable_string = type_bytes >= 8 && (std::to_integer<unsigned>(type[0]) & 0x0F) == 9 &&
+                               (std::to_integer<unsigned>(type[1]) & 0x0F) == 1;
+  if (!variable_string || space_bytes < 4) return;
+  const auto space_version = std::to_integer<unsigned>(space[0]);
+  const auto rank = std::to_integer<std::size_t>(space[1]);
+  if (space_version == 2 && std::to_integer<unsigned>(space[3]) == 2) return;  // null space
+  const std::uint64_t dims_at = space_version == 1 ? 8 : 4;
+  if (dims_at + rank * length_size > space_bytes) fail("its dataspace overruns the message");
+  const std::uint64_t element = 4 + offset_size + 4;
+  const std::uint64_t room = static_cast<std::uint64_t>(message + bytes - data) / element;
+  std::uint64_t count = 1;
+  for (std::size_t d = 0; d < rank; ++d) {
+    const std::uint64_t extent = little_endian(space + dims_at + d * length_size, length_size);
+    if (extent != 0 && count > room / extent)
+      fail(fmt::format("an attribute declares more strings than its message holds ({})", room));
+    count *= extent;
+  }
+  if (count > room)
+    fail(fmt::format("an attribute declares {} strings, its message holds {}", count, room));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::byte* reference = data + i * element;
+    const std::uint64_t length = little_endian(reference, 4);
+    const std::uint64_t address = little_endian(reference + 4, offset_size);
+    const std::uint64_t index = little_endian(reference + 4 + offset_size, 4);
+    if (address == 0) continue;  // a null string
+    const auto object = heap_object_size(file, size, length_size, address, index);
+    if (!object)
+      fail(fmt::format("string {} of an attribute refers to global heap object {} at byte {}, "
+                       "which does not exist",
+                       i, index, address));
+    if (*object > length)
+      fail(fmt::format("string {} of an attribute declares {} bytes, its heap object has {}", i,
+                       length, *object));
+  }
+}
+
+/// HDF5 1.10 decodes an attribute message (H5O_attr_decode) trusting the sizes of its name,
+/// datatype and dataspace, and then copies the value from beyond the message: a crafted
+/// model file crashed `hpcad score` with SIGSEGV (found by tests/fuzz/fuzz_model_file). So
+/// before an attribute of an object held in memory is looked up, the attribute messages of
+/// the object's header (version 1 or 2, with continuation blocks) are checked against their
+/// message sizes. Files on disk (inputs) are left to HDF5.
+void check_attribute_messages(hid_t object, const std::string& context) {
+  const std::span<const std::byte> image = image_of(object);
+  const Superblock superblock = find_superblock(image);
+  const std::size_t offset_size = superblock.offset_size, length_size = superblock.length_size;
+  if (!superblock.found || offset_size == 0 || offset_size > 8 || length_size == 0 ||
+      length_size > 8)
+    return;
+  H5O_info_t info;
+  check(H5Oget_info2(object, &info, H5O_INFO_BASIC), "H5Oget_info2", context);
+  const std::byte* file = image.data() + superblock.base;
+  const std::uint64_t size = image.size() - superblock.base;
+  auto fail = [&](std::uint64_t at, const std::string& what) {
+    throw DataError(fmt::format("{}: corrupt object header at byte {}: {}", context,
+                                superblock.base + at, what));
+  };
+  struct Block {
+    std::uint64_t begin, end;
+  };
+  std::vector<Block> blocks;
+  bool version_2 = false;
+  std::size_t prefix = 8;  // message type, size, flags and padding (version 1)
+  const std::uint64_t header = info.addr;
+  if (header + 16 > size) return;  // HDF5 could not have opened the object
+  if (std::memcmp(file + header, "OHDR", 4) == 0) {
+    version_2 = true;
+    const auto flags = std::to_integer<unsigned>(file[header + 5]);
+    prefix = 4 + ((flags & 0x04) ? 2 : 0);
+    const std::uint64_t at = header + 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
+    const std::size_t width = std::size_t{1} << (flags & 3);
+    if (at + width > size) return;
+    const std::uint64_t chunk = little_endian(file + at, width);
+    if (chunk > size - at - width) fail(header, "its first chunk overruns the file");
+    blocks.push_back({at + width, at + width + chunk});
+  } else if (std::to_integer<unsigned>(file[header]) == 1) {
+    const std::uint64_t chunk = little_endian(file + header + 8, 4);
+    if (chunk > size - header - 16) fail(header, "its first chunk overruns the file");
+    blocks.push_back({header + 16, header + 16 + chunk});
+  } else {
+    return;  // a version HDF5 refuses itself
+  }
+  constexpr std::size_t kMaxBlocks = 4096;  // HDF5 follows continuation cycles; hpcad does not
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    if (b == kMaxBlocks) fail(header, "too many continuation blocks");
+    const Block block = blocks[b];
+    for (std::uint64_t at = block.begin; block.end - at >= prefix;) {
+      const std::uint64_t type = little_endian(file + at, version_2 ? 1 : 2);
+      const std::uint64_t bytes = little_endian(file + at + (version_2 ? 1 : 2), 2);
+      const bool shared = (std::to_integer<unsigned>(file[at + (version_2 ? 3 : 4)]) & 0x02) != 0;
+      const std::uint64_t body = at + prefix;
+      if (bytes > block.end - body) fail(at, fmt::format("message of {} bytes overruns it", bytes));
+      if (type == 0x10 && bytes >= offset_size + length_size) {  // continuation
+        const std::uint64_t next = little_endian(file + body, offset_size);
+        const std::uint64_t length = little_endian(file + body + offset_size, length_size);
+        const std::uint64_t skip = version_2 ? 4 : 0;  // "OCHK" ... checksum
+        if (next < size && length <= size - next && length >= 2 * skip)
+          blocks.push_back({next + skip, next + length - skip});
+      } else if (type == 0x0C && !shared && bytes >= 8) {  // attribute
+        const std::uint64_t needed = attribute_header_bytes(file + body);
+        if (needed > bytes)
+          fail(at, fmt::format("an attribute declares {} bytes of name, datatype and dataspace "
+                               "in a message of {}",
+                               needed, bytes));
+        const auto* name = reinterpret_cast<const char*>(file + body) +
+                           (std::to_integer<unsigned>(file[body]) == 3 ? 9 : 8);
+        const std::string attribute(name, strnlen(name, little_endian(file + body + 2, 2)));
+        check_string_references(file, size, offset_size, length_size, file + body, bytes,
+                                [&](const std::string& what) {
+                                  fail(at, fmt::format("attribute '{}': {}", attribute, what));
+                                });
+      } else if (type == 0x0C && !shared) {
+        fail(at, fmt::format("an attribute message of {} bytes", bytes));
+      }
+      at = body + bytes;
+    }
+  }
+}
+
 /// Whether the attribute exists; a corrupt attribute table is an error, not "absent" (which
 /// would silently drop e.g. feature names).
 bool attribute_exists(hid_t object, const std::string& name) {
+  check_attribute_messages(object, "attribute " + name);
   return check(H5Aexists(object, name.c_str()), "H5Aexists", "attribute " + name) > 0;
 }
 
@@ -164,6 +384,45 @@ Handle access_plist(Comm& comm, const std::string& path, bool* collective) {
   return fapl;
 }
 
+/// HDF5 1.10's global heap parser (H5HG__cache_heap_deserialize; the heap holds the values
+/// of variable-length strings) walks a collection's objects by their declared sizes, and
+/// loops forever on an object whose size does not advance the walk (a free-space object of
+/// size 0, or a size that wraps the pointer). A crafted model file hung `hpcad score` that
+/// way (found by tests/fuzz/fuzz_model_file). So before HDF5 sees an image, every
+/// collection in it ("GCOL", version 1, lying within the image) is walked the same way, and
+/// one whose objects overrun it is refused. HDF5 never writes such a collection.
+void check_global_heaps(std::span<const std::byte> image, const std::string& name) {
+  const Superblock superblock = find_superblock(image);
+  const std::size_t length = superblock.length_size;
+  if (!superblock.found || length == 0 || length > 8) return;  // HDF5 refuses the file itself
+  const std::size_t header = 8 + length;  // collection: "GCOL", version, 3 reserved, size;
+                                          // object: index, references, 4 reserved, size
+  static constexpr std::string_view kCollection = "GCOL";
+  for (std::size_t at = 0; at + header <= image.size(); ++at) {
+    if (std::memcmp(image.data() + at, kCollection.data(), kCollection.size()) != 0 ||
+        std::to_integer<unsigned>(image[at + 4]) != 1)
+      continue;
+    const std::uint64_t size = little_endian(image.data() + at + 8, length);
+    if (size < header || size > image.size() - at) continue;  // HDF5 cannot load it
+    const std::size_t end = at + size;
+    for (std::size_t object = at + header; object < end;) {
+      if (end - object < header) break;  // a tail too small for an object is free space
+      const std::uint64_t index = little_endian(image.data() + object, 2);
+      const std::uint64_t declared = little_endian(image.data() + object + 8, length);
+      const std::uint64_t limit = end - object;
+      // Object 0 (free space) counts its own header; the others are padded to 8 bytes.
+      const std::uint64_t step =
+          index == 0 ? declared : declared > limit ? limit + 1 : header + (declared + 7) / 8 * 8;
+      if (step == 0 || step > limit)
+        throw DataError(fmt::format(
+            "{}: corrupt HDF5 global heap at byte {}: object {} at byte {} declares {} bytes, "
+            "{} remain in the collection",
+            name, at, index, object, declared, limit));
+      object += step;
+    }
+  }
+}
+
 }  // namespace
 
 File File::open(Comm& comm, const std::string& path) {
@@ -185,6 +444,7 @@ File File::open_local(const std::string& path) {
 }
 
 File File::open_image(std::vector<std::byte>& image, const std::string& name) {
+  check_global_heaps(image, name);
   Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate", name);
   check(H5Pset_fapl_core(fapl.id(), 1 << 20, false), "H5Pset_fapl_core", name);
   check(H5Pset_file_image(fapl.id(), image.data(), image.size()), "H5Pset_file_image", name);

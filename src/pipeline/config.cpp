@@ -426,6 +426,10 @@ InputSpec input_spec(const ParsedValues& parsed, const std::string& source_path)
     throw ConfigError(
         fmt::format("{}: missing required key input.path (the data file to score)", source_path));
   in.path = parsed.path("input", "path");
+  // Found by fuzz_config: "" passed as present, and failed only when the job opened it.
+  if (in.path.empty())
+    throw ConfigError(fmt::format("{}: input.path is empty (the data file to score)",
+                                  parsed.where.at("input.path", parsed.node("input", "path"))));
   in.format = input.string("format");
   in.dataset = input.string("dataset");
   in.group = input.string("group");

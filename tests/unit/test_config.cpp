@@ -118,6 +118,8 @@ TEST(Config, Errors) {
   expect_error("[input]\npath = \"x.h5\"\n[threshold]\ncontamination = 0.1\nscore = 0.5\n", {},
                {"not both"});
   expect_error("[input]\nformat = \"hdf5\"\n", {}, {"missing required key input.path"});
+  expect_error("[input]\npath = \"\"\n", {}, {"job.toml:2", "input.path is empty"});
+  expect_error("[input]\npath = \"x.h5\"\n", {"input.path="}, {"--set input.path", "is empty"});
   expect_error("[input]\npath = \"x.h5\"\nformat = \"xls\"\n", {},
                {"job.toml:3", "must be one of \"auto\", \"hdf5\""});
   expect_error("[input]\npath = \"x.h5\"\n[detector]\ntype = \"magic\"\n", {},

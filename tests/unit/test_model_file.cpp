@@ -2,11 +2,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <string_view>
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
@@ -343,6 +345,67 @@ TEST(ModelFile, RejectsWrongFormatVersionDetectorAndParams) {
   expect_rejected([](hid_t f) { H5Adelete(f, "n_features"); }, "n_features");
   expect_rejected(set_param("sample_size", std::int64_t{1}), "sample_size = 1", Checksum::kStrip);
   expect_rejected([](hid_t f) { H5Ldelete(f, "state", H5P_DEFAULT); }, "/state");
+}
+
+// HDF5 1.10 loops forever on a global heap collection (where variable-length strings live)
+// whose free-space object declares 0 bytes; fuzz_model_file found such a file
+// (tests/fuzz/regression/model_file/). The loader refuses it before HDF5 parses the heap,
+// and also an object that overruns its collection.
+TEST(ModelFile, RejectsGlobalHeapsThatWouldHangHdf5) {
+  h5::silence_errors();
+  const std::string path = temp_file("-heap.h5");
+  write_model_file(path, fitted_model());
+  const std::vector<std::byte> written = read_file_bytes(path);
+  std::filesystem::remove(path);
+  const std::array<std::byte, 5> collection{std::byte{'G'}, std::byte{'C'}, std::byte{'O'},
+                                            std::byte{'L'}, std::byte{1}};
+  const auto heap = std::search(written.begin(), written.end(), collection.begin(), collection.end());
+  ASSERT_NE(heap, written.end());
+  auto u64 = [](auto at) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(at[i]);
+    return v;
+  };
+  // Walk the collection (16-byte header; objects: 2-byte index, 2 + 4 bytes, 8-byte size,
+  // data padded to 8) to its free-space object, index 0.
+  const auto end = heap + static_cast<std::ptrdiff_t>(u64(heap + 8));
+  auto object = heap + 16;
+  auto first_object = object;
+  while (object + 16 <= end && (object[0] != std::byte{0} || object[1] != std::byte{0}))
+    object += static_cast<std::ptrdiff_t>(16 + (u64(object + 8) + 7) / 8 * 8);
+  ASSERT_LT(object + 16, end) << "the collection has no free-space object to corrupt";
+  const auto offset = [&](auto at) { return static_cast<std::size_t>(at - written.begin()); };
+  {
+    std::vector<std::byte> image = written;
+    std::fill_n(image.begin() + static_cast<std::ptrdiff_t>(offset(object) + 8), 8, std::byte{0});
+    expect_invalid(image, path, "corrupt HDF5 global heap");
+  }
+  {
+    std::vector<std::byte> image = written;
+    image[offset(first_object) + 13] = std::byte{1};  // size + 2^40
+    expect_invalid(image, path, "corrupt HDF5 global heap");
+  }
+}
+
+// HDF5 1.10 trusts an attribute message's name, datatype and dataspace sizes and copies the
+// value from beyond the message (SIGSEGV); fuzz_model_file found it. The loader checks the
+// object header's attribute messages first.
+TEST(ModelFile, RejectsAttributeMessagesThatOverrunTheirHeader) {
+  h5::silence_errors();
+  const std::string path = temp_file("-attribute.h5");
+  write_model_file(path, fitted_model());
+  std::vector<std::byte> image = read_file_bytes(path);
+  std::filesystem::remove(path);
+  // A version 1 attribute message: version, reserved, then the name, datatype and dataspace
+  // sizes (2 bytes each), then the name.
+  const std::string name = "feature_names";
+  const auto* bytes = reinterpret_cast<const char*>(image.data());
+  const auto at = std::string_view(bytes, image.size()).find(name + '\0');
+  ASSERT_NE(at, std::string_view::npos);
+  ASSERT_EQ(std::to_integer<int>(image[at - 8]), 1);  // the message's version
+  image[at - 2] = std::byte{0xff};  // dataspace size: 65535 bytes
+  image[at - 1] = std::byte{0xff};
+  expect_invalid(image, path, "corrupt object header");
 }
 
 TEST(ModelFile, RejectsFilesThatAreNotHdf5) {

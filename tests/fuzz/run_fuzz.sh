@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One harness's test: replays every input of its seed corpus (tests/fuzz/corpus/NAME) and
+# regression corpus (tests/fuzz/regression/NAME: inputs that once crashed), then fuzzes it
+# for HPCAD_FUZZ_SECONDS (default 60) under ASan + UBSan from those corpora. A crash, leak,
+# timeout or sanitizer report fails the test; libFuzzer saves the input under
+# BUILD_DIR/fuzz/NAME/artifacts/. Exits 77 (skipped) only when the sanitized tree was built
+# without libFuzzer because Clang is unavailable (sanitized_build.sh says why).
+# Usage: run_fuzz.sh NAME BUILD_DIR SOURCE_DIR
+set -euo pipefail
+name=$1 build_dir=$2 source_dir=$3
+seconds=${HPCAD_FUZZ_SECONDS:-60}
+if [[ -f "$build_dir/fuzz-unavailable" ]]; then
+  echo "fuzz.$name skipped: $(cat "$build_dir/fuzz-unavailable")"
+  exit 77
+fi
+harness=$build_dir/tests/fuzz/fuzz_$name
+corpora=()  # libFuzzer refuses a corpus directory that does not exist (git keeps no empty one)
+for dir in "$source_dir/tests/fuzz/corpus/$name" "$source_dir/tests/fuzz/regression/$name"; do
+  if [[ -d "$dir" ]]; then corpora+=("$dir"); fi
+done
+work=$build_dir/fuzz/$name
+mkdir -p "$work/corpus" "$work/artifacts"
+# malloc returning NULL for an impossible size, as glibc does: HDF5 then reports an error.
+# (operator new still reports it: hpcad itself must never ask for such a size.)
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$source_dir/tests/fuzz/lsan.supp
+options=(-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/")
+
+mapfile -t inputs < <(find "${corpora[@]}" -type f | sort)
+echo "fuzz.$name: replaying ${#inputs[@]} corpus and regression inputs"
+if [[ ${#inputs[@]} -gt 0 ]]; then  # with no file arguments libFuzzer would start fuzzing
+  "$harness" "${options[@]}" "${inputs[@]}" 2>"$work/replay.log" ||
+    { cat "$work/replay.log"; exit 1; }
+fi
+
+echo "fuzz.$name: fuzzing for $seconds s"
+if ! "$harness" "${options[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+     "$work/corpus" "${corpora[@]}" 2>"$work/fuzz.log"; then
+  tail -n 80 "$work/fuzz.log"
+  echo "fuzz.$name: FAILED; the input is in $work/artifacts/. Fix the cause, then add the" \
+       "input to tests/fuzz/regression/$name/."
+  exit 1
+fi
+grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
+  "$work/fuzz.log" || tail -n 5 "$work/fuzz.log"
