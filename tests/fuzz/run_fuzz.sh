@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # One harness's test: replays every input of its seed corpus (tests/fuzz/corpus/NAME) and
 # regression corpus (tests/fuzz/regression/NAME: inputs that once crashed), then fuzzes it
-# for HPCAD_FUZZ_SECONDS (default 60) under ASan + UBSan from those corpora. A crash, leak,
+# under ASan + UBSan from those corpora for RUNS executions with a fixed seed (so a run in
+# CI is the run that passed here: no flaky failure from a lucky mutation), capped at
+# HPCAD_FUZZ_SECONDS (default 300). HPCAD_FUZZ_SEED changes the seed. A crash, leak,
 # timeout or sanitizer report fails the test; libFuzzer saves the input under
 # BUILD_DIR/fuzz/NAME/artifacts/. Exits 77 (skipped) only when the sanitized tree was built
 # without libFuzzer because Clang is unavailable (sanitized_build.sh says why).
-# Usage: run_fuzz.sh NAME BUILD_DIR SOURCE_DIR
+# Usage: run_fuzz.sh NAME BUILD_DIR SOURCE_DIR RUNS
 set -euo pipefail
-name=$1 build_dir=$2 source_dir=$3
-seconds=${HPCAD_FUZZ_SECONDS:-60}
+name=$1 build_dir=$2 source_dir=$3 runs=$4
+seconds=${HPCAD_FUZZ_SECONDS:-300}
+seed=${HPCAD_FUZZ_SEED:-20261201}
 if [[ -f "$build_dir/fuzz-unavailable" ]]; then
   echo "fuzz.$name skipped: $(cat "$build_dir/fuzz-unavailable")"
   exit 77
@@ -19,6 +22,8 @@ for dir in "$source_dir/tests/fuzz/corpus/$name" "$source_dir/tests/fuzz/regress
   if [[ -d "$dir" ]]; then corpora+=("$dir"); fi
 done
 work=$build_dir/fuzz/$name
+# A fresh working corpus each time: what earlier runs found would change what this one does.
+rm -rf "$work/corpus"
 mkdir -p "$work/corpus" "$work/artifacts"
 # malloc returning NULL for an impossible size, as glibc does: HDF5 then reports an error.
 # (operator new still reports it: hpcad itself must never ask for such a size.)
@@ -33,8 +38,8 @@ if [[ ${#inputs[@]} -gt 0 ]]; then  # with no file arguments libFuzzer would sta
     { cat "$work/replay.log"; exit 1; }
 fi
 
-echo "fuzz.$name: fuzzing for $seconds s"
-if ! "$harness" "${options[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+echo "fuzz.$name: fuzzing $runs runs, seed $seed (at most $seconds s)"
+if ! "$harness" "${options[@]}" -seed="$seed" -runs="$runs" -max_total_time="$seconds" -print_final_stats=1 \
      "$work/corpus" "${corpora[@]}" 2>"$work/fuzz.log"; then
   tail -n 80 "$work/fuzz.log"
   echo "fuzz.$name: FAILED; the input is in $work/artifacts/. Fix the cause, then add the" \
