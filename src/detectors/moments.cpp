@@ -1,5 +1,6 @@
 #include "hpcad/detectors/moments.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "hpcad/core/error.hpp"
@@ -48,6 +49,45 @@ std::vector<double> standard_scale(const ColumnMoments& moments) {
     scale[j] = sd > 0 ? sd : 1.0;
   }
   return scale;
+}
+
+FiniteColumnStats finite_column_stats(RowSource& source, std::span<const Index> columns,
+                                      bool variance) {
+  const std::size_t k = columns.size();
+  FiniteColumnStats result;
+  Statistics sums(k, k, k);
+  accumulate(source, sums, [&](const RowBlock& block, Statistics& s) {
+    for (Index i = 0; i < block.n_rows; ++i) {
+      const auto row = block.row(i);
+      for (std::size_t c = 0; c < k; ++c)
+        if (const double x = row[columns[c]]; std::isfinite(x)) {
+          s.sums[c].add(x);
+          ++s.counts[c];
+          s.minima[c] = std::min(s.minima[c], x);
+          s.maxima[c] = std::max(s.maxima[c], x);
+        }
+    }
+  });
+  result.counts.assign(sums.counts.begin(), sums.counts.end());
+  result.minimum = sums.minima;
+  result.maximum = sums.maxima;
+  for (std::size_t c = 0; c < k; ++c)
+    result.mean.push_back(sums.sums[c].value() / static_cast<double>(sums.counts[c]));
+  if (!variance) return result;
+  Statistics squares(k, 0);
+  accumulate(source, squares, [&](const RowBlock& block, Statistics& s) {
+    for (Index i = 0; i < block.n_rows; ++i) {
+      const auto row = block.row(i);
+      for (std::size_t c = 0; c < k; ++c)
+        if (const double x = row[columns[c]]; std::isfinite(x)) {
+          const double deviation = x - result.mean[c];
+          s.sums[c].add(deviation * deviation);
+        }
+    }
+  });
+  for (std::size_t c = 0; c < k; ++c)
+    result.variance.push_back(squares.sums[c].value() / static_cast<double>(sums.counts[c]));
+  return result;
 }
 
 }  // namespace hpcad

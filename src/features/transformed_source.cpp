@@ -8,16 +8,6 @@
 #include "hpcad/core/error.hpp"
 
 namespace hpcad {
-namespace {
-
-std::string column_name(const Schema& schema, Index j) {
-  return j < static_cast<Index>(schema.feature_names.size())
-             ? fmt::format("'{}'", schema.feature_names[j])
-             : std::to_string(j);
-}
-
-}  // namespace
-
 TransformedSource::TransformedSource(RowSource& input, std::vector<const Transform*> steps,
                                      std::string input_name, bool reject_non_finite)
     : input_(input),
@@ -80,7 +70,7 @@ void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
         throw DataError(fmt::format(
             "{}: row {}, column {}: value is {} (set input.nan_policy = \"impute\" to replace "
             "non-finite values with the training rows' column mean)",
-            input_name_, block.global_begin + i, column_name(info_.schema, j), x));
+            input_name_, block.global_begin + i, column_label(info_.schema, j), x));
 }
 
 }  // namespace hpcad

@@ -57,4 +57,21 @@ const TransformInfo& find_transform(const std::string& type);
 /// A new, unfitted transform.
 std::unique_ptr<Transform> make_transform(const std::string& type, const ParamSet& params);
 
+/// The `columns` parameter every step shares: the input columns it works on, by name;
+/// empty = every input column.
+ParamSpec columns_param();
+
+/// Local. Indices into `input` of the step's `columns` (every column when empty), in
+/// input order; ConfigError naming the step `type` and the column when one is missing.
+std::vector<Index> selected_columns(const ParamSet& params, const Schema& input,
+                                    const std::string& type);
+
+/// Local. selected_columns() for a step loaded from a model file: a missing column is a
+/// DataError naming where the state came from (the file is untrusted input).
+std::vector<Index> stored_columns(const ParamSet& params, const Schema& input,
+                                  const std::string& type, const ModelState& state);
+
+/// Column `j` of `schema` for messages: its quoted name, or its index when unnamed.
+std::string column_label(const Schema& schema, Index j);
+
 }  // namespace hpcad
