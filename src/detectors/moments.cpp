@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "hpcad/comm/selection.hpp"
 #include "hpcad/core/error.hpp"
 
 namespace hpcad {
@@ -88,6 +89,23 @@ FiniteColumnStats finite_column_stats(RowSource& source, std::span<const Index> 
   for (std::size_t c = 0; c < k; ++c)
     result.variance.push_back(squares.sums[c].value() / static_cast<double>(sums.counts[c]));
   return result;
+}
+
+std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
+                                                         std::span<const Index> columns,
+                                                         std::span<const double> probs) {
+  const ColumnPass pass = [&](const std::function<void(Index, double)>& visit) {
+    source.rewind();
+    RowBlock block;
+    while (source.next(block))
+      for (Index i = 0; i < block.n_rows; ++i) {
+        const auto row = block.row(i);
+        for (std::size_t c = 0; c < columns.size(); ++c)
+          // +-inf are missing values here as everywhere in the feature steps.
+          if (const double x = row[columns[c]]; std::isfinite(x)) visit(static_cast<Index>(c), x);
+      }
+  };
+  return global_quantiles(source.comm(), static_cast<Index>(columns.size()), pass, probs);
 }
 
 }  // namespace hpcad

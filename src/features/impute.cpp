@@ -37,12 +37,19 @@ void Impute::fit(FitContext& context, RowSource& input) {
     fill_.assign(columns_.size(), params_.real("value"));
     return;
   }
-  const FiniteColumnStats stats = finite_column_stats(input, columns_, false);
+  if (strategy == "median") {
+    const double half[] = {0.5};
+    fill_.clear();
+    for (const auto& quantiles : finite_column_quantiles(input, columns_, half))
+      fill_.push_back(quantiles[0]);
+  } else {
+    fill_ = finite_column_stats(input, columns_, false).mean;
+  }
+  // Without finite values the statistic is NaN.
   for (std::size_t c = 0; c < columns_.size(); ++c)
-    if (stats.counts[c] == 0)
+    if (std::isnan(fill_[c]))
       throw DataError(fmt::format("impute: column {} has no finite value to compute a {} from",
                                   column_label(schema, columns_[c]), strategy));
-  fill_ = stats.mean;
   context.log.debug("impute: {} fill values computed from {} rows", strategy,
                     input.global_rows());
 }

@@ -25,22 +25,28 @@ void Scale::fit(FitContext& context, RowSource& input) {
   const Schema& schema = input.info().schema;
   columns_ = selected_columns(params_, schema, type());
   const std::string& method = params_.string("method");
-  const FiniteColumnStats stats = finite_column_stats(input, columns_, method == "standard");
-  for (std::size_t c = 0; c < columns_.size(); ++c)
-    if (stats.counts[c] == 0)
-      throw DataError(fmt::format("scale: column {} has no finite value to compute a {} scale from",
-                                  column_label(schema, columns_[c]), method));
   center_.clear();
   scale_.clear();
-  for (std::size_t c = 0; c < columns_.size(); ++c) {
-    if (method == "standard") {
-      center_.push_back(stats.mean[c]);
-      scale_.push_back(spread_or_one(std::sqrt(stats.variance[c])));
-    } else {
-      center_.push_back(stats.minimum[c]);
-      scale_.push_back(spread_or_one(stats.maximum[c] - stats.minimum[c]));
+  if (method == "robust") {
+    const double quartiles[] = {0.25, 0.5, 0.75};
+    for (const auto& q : finite_column_quantiles(input, columns_, quartiles)) {
+      center_.push_back(q[1]);
+      scale_.push_back(spread_or_one(q[2] - q[0]));
+    }
+  } else {
+    const FiniteColumnStats stats = finite_column_stats(input, columns_, method == "standard");
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      const bool standard = method == "standard";
+      center_.push_back(standard ? stats.mean[c] : stats.minimum[c]);
+      scale_.push_back(spread_or_one(standard ? std::sqrt(stats.variance[c])
+                                              : stats.maximum[c] - stats.minimum[c]));
     }
   }
+  // Without finite values the centre is NaN (mean, median) or +inf (minimum).
+  for (std::size_t c = 0; c < columns_.size(); ++c)
+    if (!std::isfinite(center_[c]))
+      throw DataError(fmt::format("scale: column {} has no finite value to compute a {} scale from",
+                                  column_label(schema, columns_[c]), method));
   context.log.debug("scale: {} statistics of {} columns from {} rows", method, columns_.size(),
                     input.global_rows());
 }

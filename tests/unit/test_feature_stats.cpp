@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 #include "../support/detector_testing.hpp"
 #include "hpcad/comm/thread_comm.hpp"
@@ -164,6 +165,7 @@ TEST_P(FeatureStats, LoadedStateTransformsNewRowsAsTheFittedOne) {
 INSTANTIATE_TEST_SUITE_P(
     Steps, FeatureStats,
     testing::Values(Case{"impute", {}, "impute_mean"},
+                    Case{"impute", {{"strategy", std::string("median")}}, "impute_median"},
                     Case{"impute", {{"strategy", std::string("constant")}, {"value", -1.5}},
                          "impute_constant"},
                     Case{"scale", {}, "scale_standard"},
@@ -171,6 +173,7 @@ INSTANTIATE_TEST_SUITE_P(
                          {{"columns", std::vector<std::string>{"skewed", "ties"}}},
                          "scale_standard_ties_skewed"},
                     Case{"scale", {{"method", std::string("minmax")}}, "scale_minmax"},
+                    Case{"scale", {{"method", std::string("robust")}}, "scale_robust"},
                     Case{"drop_constant", {}, "drop_constant"}),
     [](const auto& info) { return info.param.reference; });
 
@@ -187,6 +190,24 @@ TEST(FeatureStatsValues, ScaleStatisticsAreNumpysWithDdofZero) {
       fit_step(serial, "scale", params_of("scale", {{"method", std::string("minmax")}}), whole, 64)
           .state;
   expect_close(minmax.real("center"), expected("min"), "min");
+}
+
+TEST(FeatureStatsValues, MedianAndIqrAreNumpysQuantilesExactly) {
+  SerialComm serial;
+  const RowSlab whole = table();
+  const auto robust =
+      fit_step(serial, "scale", params_of("scale", {{"method", std::string("robust")}}), whole, 64)
+          .state;
+  // Exact selection: the very doubles numpy computes (the IQR is one subtraction of them).
+  EXPECT_EQ(robust.real("center"), expected("median").values);
+  std::vector<double> iqr_or_one = expected("iqr").values;
+  for (double& s : iqr_or_one) s = s > 0 ? s : 1.0;
+  EXPECT_EQ(robust.real("scale"), iqr_or_one);
+  const auto median =
+      fit_step(serial, "impute", params_of("impute", {{"strategy", std::string("median")}}),
+               whole, 64)
+          .state;
+  EXPECT_EQ(median.real("fill"), expected("median").values);
 }
 
 TEST(FeatureStatsValues, DropConstantNamesTheKeptColumns) {
@@ -234,9 +255,15 @@ TEST(FeatureStatsErrors, AColumnWithoutFiniteValuesIsNamed) {
   RowSlab slab = table();
   for (Index i = 0; i < slab.n_rows(); ++i) slab.values[i * 5 + 3] = NAN;
   SerialComm serial;
-  for (const char* type : {"impute", "scale"})
-    expect_error<DataError>([&] { fit_step(serial, type, params_of(type, {}), slab, 64); },
-                            {type, "'tiny'", "no finite value"});
+  using Fit = std::tuple<const char*, const char*, const char*>;  // type, key, statistic
+  for (const auto& [type, key, statistic] :
+       {Fit{"impute", "strategy", "mean"}, Fit{"impute", "strategy", "median"},
+        Fit{"scale", "method", "standard"}, Fit{"scale", "method", "robust"},
+        Fit{"scale", "method", "minmax"}}) {
+    const ParamSet params = params_of(type, {{key, std::string(statistic)}});
+    expect_error<DataError>([&] { fit_step(serial, type, params, slab, 64); },
+                            {type, "'tiny'", "no finite value", statistic});
+  }
 }
 
 TEST(FeatureStatsErrors, DropConstantRefusesToDropEveryColumn) {

@@ -39,4 +39,11 @@ struct FiniteColumnStats {
 FiniteColumnStats finite_column_stats(RowSource& source, std::span<const Index> columns,
                                       bool variance);
 
+/// Collective. result[c][k] = numpy.quantile of the finite values of column columns[c] at
+/// probs[k] (linear interpolation), NaN for a column without finite values; exact, by a few
+/// passes over the source (global_quantiles), bitwise identical for any rank count.
+std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
+                                                         std::span<const Index> columns,
+                                                         std::span<const double> probs);
+
 }  // namespace hpcad
