@@ -329,8 +329,9 @@ struct LocalScores {
   std::vector<std::int8_t> labels;
 };
 
-/// Collective. Creates the scores file (temporary name) before scoring, so that
-/// `output.write_features` can write the features block by block as they are computed.
+/// Collective. Creates the scores file (temporary name): before scoring with
+/// `output.write_features`, so that the features are written block by block as they are
+/// computed, else after it (an interrupted scoring pass then has no file to clean up).
 std::unique_ptr<ScoreFileWriter> create_score_file(Job& job, const Model& model,
                                                    const RowSource& input) {
   const std::string temporary = job.temporary(job.config.output_path);
@@ -346,9 +347,10 @@ std::unique_ptr<ScoreFileWriter> create_score_file(Job& job, const Model& model,
   return file;
 }
 
-/// Collective. One pass over the detector's view of the input, block by block; with
-/// `output.write_features`, each block's features go to the scores file.
-LocalScores score_rows(Job& job, const Model& model, RowSource& input, ScoreFileWriter& file) {
+/// Collective. One pass over the detector's view of the input, block by block; each block's
+/// features go to `features_out` unless it is null.
+LocalScores score_rows(Job& job, const Model& model, RowSource& input,
+                       ScoreFileWriter* features_out) {
   const Index n = input.local_rows();
   LocalScores local;
   local.scores.resize(static_cast<std::size_t>(n));
@@ -376,8 +378,8 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input, ScoreFile
       }
       for (Index i = 0; i < static_cast<Index>(block.labels.size()); ++i)
         local.labels[at + i] = static_cast<std::int8_t>(block.labels[i]);
-      if (job.config.write_features)
-        file.write_features(block.global_begin, block.n_rows, block.values);
+      if (features_out)
+        features_out->write_features(block.global_begin, block.n_rows, block.values);
     }
     job.report.imputed_values =
         model.transforms.empty()
@@ -497,8 +499,11 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   fill_report(job, model, *input);
   if (job.writes_model()) write_model(job, model);
   if (job.writes_scores()) {
-    const auto file = create_score_file(job, model, *input);
-    write_scores(job, score_rows(job, model, *input, *file), *input, *file);
+    std::unique_ptr<ScoreFileWriter> file;
+    if (job.config.write_features) file = create_score_file(job, model, *input);
+    const LocalScores local = score_rows(job, model, *input, file.get());
+    if (!file) file = create_score_file(job, model, *input);
+    write_scores(job, local, *input, *file);
   }
   return finish(job, *input);
 }
