@@ -6,10 +6,11 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/moments.hpp"
+#include "hpcad/features/series.hpp"
 
 namespace hpcad {
 
-std::vector<ParamSpec> DropConstant::param_specs() { return {columns_param()}; }
+std::vector<ParamSpec> DropConstant::param_specs() { return feature_step_specs(); }
 
 Schema DropConstant::output_schema(const Schema& input) const {
   Schema out;
@@ -21,7 +22,8 @@ Schema DropConstant::output_schema(const Schema& input) const {
 
 void DropConstant::fit(FitContext& context, RowSource& input) {
   const Schema& schema = input.info().schema;
-  const std::vector<Index> candidates = selected_columns(params_, schema, type());
+  std::vector<Index> candidates = resolve_step_columns(type(), params_, schema).columns;
+  std::sort(candidates.begin(), candidates.end());
   const FiniteColumnStats stats = finite_column_stats(input, candidates, false);
   std::vector<Index> dropped;
   for (std::size_t c = 0; c < candidates.size(); ++c)
@@ -62,7 +64,8 @@ ModelState DropConstant::save_state() const {
 
 void DropConstant::load_state(const Schema& input, const ModelState& state) {
   const auto& kept = state.integer("kept");
-  const auto candidates = stored_columns(params_, input, type(), state);
+  auto candidates = stored_columns(params_, input, type(), state);
+  std::sort(candidates.begin(), candidates.end());
   if (kept.empty()) throw DataError(fmt::format("{}: drop_constant keeps no column", state.where));
   for (std::size_t c = 0; c < kept.size(); ++c)
     if (kept[c] < 0 || kept[c] >= input.n_features || (c > 0 && kept[c] <= kept[c - 1]))

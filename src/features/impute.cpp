@@ -7,17 +7,18 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/moments.hpp"
+#include "hpcad/features/series.hpp"
 
 namespace hpcad {
 
 std::vector<ParamSpec> Impute::param_specs() {
-  return {ParamSpec::string("strategy", "mean", {"mean", "median", "constant"},
-                            "the fill value: a statistic of the training rows' finite values "
-                            "per column, or `value`"),
-          ParamSpec::optional_real("value", -std::numeric_limits<double>::max(),
-                                   std::numeric_limits<double>::max(),
-                                   "strategy = \"constant\": the fill value"),
-          columns_param()};
+  return feature_step_specs(
+      {ParamSpec::string("strategy", "mean", {"mean", "median", "constant"},
+                         "the fill value: a statistic of the training rows' finite values per "
+                         "column, or `value`"),
+       ParamSpec::optional_real("value", -std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::max(),
+                                "strategy = \"constant\": the fill value")});
 }
 
 Impute::Impute(ParamSet params) : params_(std::move(params)) {
@@ -31,7 +32,7 @@ Impute::Impute(ParamSet params) : params_(std::move(params)) {
 
 void Impute::fit(FitContext& context, RowSource& input) {
   const Schema& schema = input.info().schema;
-  columns_ = selected_columns(params_, schema, type());
+  columns_ = resolve_step_columns(type(), params_, schema).columns;
   const std::string& strategy = params_.string("strategy");
   if (strategy == "constant") {
     fill_.assign(columns_.size(), params_.real("value"));

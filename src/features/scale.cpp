@@ -6,6 +6,7 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/moments.hpp"
+#include "hpcad/features/series.hpp"
 
 namespace hpcad {
 namespace {
@@ -16,14 +17,14 @@ double spread_or_one(double spread) { return spread > 0 ? spread : 1.0; }
 }  // namespace
 
 std::vector<ParamSpec> Scale::param_specs() {
-  return {ParamSpec::string("method", "standard", {"standard", "robust", "minmax"},
-                            "standard (mean, std), robust (median, IQR) or minmax (min, range)"),
-          columns_param()};
+  return feature_step_specs(
+      {ParamSpec::string("method", "standard", {"standard", "robust", "minmax"},
+                         "standard (mean, std), robust (median, IQR) or minmax (min, range)")});
 }
 
 void Scale::fit(FitContext& context, RowSource& input) {
   const Schema& schema = input.info().schema;
-  columns_ = selected_columns(params_, schema, type());
+  columns_ = resolve_step_columns(type(), params_, schema).columns;
   const std::string& method = params_.string("method");
   center_.clear();
   scale_.clear();

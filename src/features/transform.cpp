@@ -6,9 +6,14 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/core/registry.hpp"
+#include "hpcad/features/column_steps.hpp"
 #include "hpcad/features/drop_constant.hpp"
+#include "hpcad/features/ewm.hpp"
 #include "hpcad/features/impute.hpp"
+#include "hpcad/features/lags.hpp"
+#include "hpcad/features/rolling.hpp"
 #include "hpcad/features/scale.hpp"
+#include "hpcad/features/series.hpp"
 
 namespace hpcad {
 
@@ -16,6 +21,18 @@ const std::vector<TransformInfo>& transform_registry() {
   static const std::vector<TransformInfo> registry = {
       {"impute", "replace non-finite values by a training-time statistic of the column",
        Impute::param_specs(), [](const ParamSet& p) { return std::make_unique<Impute>(p); }},
+      {"log1p", "rewrite columns as log(1 + x)", Log1p::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Log1p>(p); }},
+      {"diff", "add <col>_diff<lag> = x[t] - x[t - lag] within the series", Diff::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Diff>(p); }},
+      {"lag", "add <col>_lag<k> = x[t - k] within the series", Lag::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Lag>(p); }},
+      {"rolling", "add <col>_rolling<w>_<stat>: statistics of the last w rows of the series",
+       Rolling::param_specs(), [](const ParamSet& p) { return std::make_unique<Rolling>(p); }},
+      {"ewm", "add <col>_ewm<alpha>: exponentially weighted mean (adjust=False)",
+       Ewm::param_specs(), [](const ParamSet& p) { return std::make_unique<Ewm>(p); }},
+      {"drop", "remove columns (the [features] group_by / order_by keys)", Drop::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Drop>(p); }},
       {"scale", "rescale columns by training-time statistics (standard, robust or minmax)",
        Scale::param_specs(), [](const ParamSet& p) { return std::make_unique<Scale>(p); }},
       {"drop_constant", "drop columns whose training values are all equal",
@@ -33,37 +50,10 @@ std::unique_ptr<Transform> make_transform(const std::string& type, const ParamSe
   return find_transform(type).make(params);
 }
 
-ParamSpec columns_param() {
-  return ParamSpec::string_list("columns", {}, "input columns by name; empty = every column");
-}
-
-std::vector<Index> selected_columns(const ParamSet& params, const Schema& input,
-                                    const std::string& type) {
-  const auto& wanted = params.strings("columns");
-  std::vector<Index> columns;
-  if (wanted.empty()) {
-    for (Index j = 0; j < input.n_features; ++j) columns.push_back(j);
-    return columns;
-  }
-  const auto& names = input.feature_names;
-  for (const std::string& name : wanted) {
-    const auto at = std::find(names.begin(), names.end(), name);
-    if (at == names.end())
-      throw ConfigError(fmt::format("step '{}': column '{}' is not among its input columns ({})",
-                                    type, name,
-                                    names.empty() ? "unnamed" : fmt::format("{}", fmt::join(names, ", "))));
-    columns.push_back(static_cast<Index>(at - names.begin()));
-  }
-  std::sort(columns.begin(), columns.end());
-  if (std::adjacent_find(columns.begin(), columns.end()) != columns.end())
-    throw ConfigError(fmt::format("step '{}': a column is listed twice in columns", type));
-  return columns;
-}
-
 std::vector<Index> stored_columns(const ParamSet& params, const Schema& input,
                                   const std::string& type, const ModelState& state) {
   try {
-    return selected_columns(params, input, type);
+    return resolve_step_columns(type, params, input).columns;
   } catch (const ConfigError& e) {
     throw DataError(fmt::format("{}: {}", state.where, e.what()));
   }

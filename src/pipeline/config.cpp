@@ -11,6 +11,7 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/detector.hpp"
+#include "hpcad/features/transform.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,6 +26,7 @@ struct KeySpec {
   ParamSpec spec;
   bool is_path = false;
   bool no_default = false;  ///< required, or an alternative to another key
+  bool own_reader = false;  ///< checked by its own reader, not by its spec (features.steps)
 };
 
 KeySpec path_key(const std::string& name, const std::string& default_value, std::string doc) {
@@ -55,6 +57,10 @@ const Sections& fixed_sections() {
        {path_key("path", "hpcad-out/scores.h5", ""), path_key("model", "hpcad-out/model.h5", ""),
         path_key("report", "hpcad-out/report.json", ""),
         {ParamSpec::boolean("write_features", false, "")}}},
+      {"features",
+       {{ParamSpec::string("group_by", "", {}, "")},
+        {ParamSpec::string("order_by", "", {}, "")},
+        {ParamSpec::table_list("steps", {}, ""), false, false, true}}},
       {"run",
        {{ParamSpec::string("log_level", "info", {"quiet", "info", "debug"}, "")},
         {ParamSpec::integer("score_block_rows", 4096, 1, 100'000'000, "")},
@@ -342,6 +348,7 @@ std::map<std::string, ParamSet> section_values(const toml::table& root, const Se
         throw ConfigError(fmt::format(
             "{}: unknown key '{}'; {}valid keys in [{}]: {}", where.at(dotted, &value), dotted,
             suggestion(key, names_of(*keys)), section, fmt::join(names_of(*keys), ", ")));
+      if (spec->own_reader) continue;
       values[section].set(key, from_toml(value, spec->spec, dotted, where));
     }
   }
@@ -470,6 +477,70 @@ void read_run(const ParsedValues& parsed, Config& config) {
   }
 }
 
+/// One features.steps element: `op` names a registered transform, the other keys are its
+/// parameters; the section's group_by / order_by are set on every step that has them.
+FeatureStepConfig feature_step(const toml::node& node, std::size_t index,
+                               const ParsedValues& parsed, const Config& config) {
+  const std::string dotted = fmt::format("features.steps[{}]", index);
+  const std::string where = parsed.where.at("features.steps", &node);
+  const toml::table* table = node.as_table();
+  const auto* op = table ? table->get_as<std::string>("op") : nullptr;
+  if (!op)
+    throw ConfigError(fmt::format("{}: {} must be a table with op = \"<transform>\", e.g. "
+                                  "{{ op = \"diff\", columns = [\"x\"] }}",
+                                  where, dotted));
+  FeatureStepConfig step{op->get(), {}};
+  const TransformInfo* info = nullptr;
+  try {
+    info = &find_transform(step.op);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}: {}", where, dotted, e.what()));
+  }
+  toml::table keys = *table;
+  keys.erase("op");
+  for (const char* key : {"group_by", "order_by"})
+    if (keys.contains(key))
+      throw ConfigError(fmt::format("{}: {} ({}): {} is set once for all steps in [features]",
+                                    where, dotted, step.op, key));
+  step.params = table_from_toml(keys, info->params, fmt::format("{} ({})", dotted, step.op),
+                                parsed.where);
+  if (find_spec(info->params, "group_by")) step.params.set("group_by", config.group_by);
+  if (find_spec(info->params, "order_by")) step.params.set("order_by", config.order_by);
+  return step;
+}
+
+/// [features]: the keys, the steps, and a final step dropping the keys (read, never fed to
+/// the detector). The keys are read even when input.columns does not list them.
+void read_features(const ParsedValues& parsed, Config& config) {
+  const ParamSet& features = parsed.section("features");
+  config.group_by = features.string("group_by");
+  config.order_by = features.string("order_by");
+  if (config.group_by == config.order_by && !config.group_by.empty())
+    throw ConfigError(fmt::format("{}: features.group_by and features.order_by are both '{}'",
+                                  parsed.where.at("features.order_by",
+                                                  parsed.node("features", "order_by")),
+                                  config.group_by));
+  if (const toml::node* steps = parsed.node("features", "steps")) {
+    const toml::array* array = steps->as_array();
+    if (!array)
+      throw ConfigError(fmt::format("{}: features.steps must be an array of tables",
+                                    parsed.where.at("features.steps", steps)));
+    for (std::size_t i = 0; i < array->size(); ++i)
+      config.feature_steps.push_back(feature_step(*array->get(i), i, parsed, config));
+  }
+  std::vector<std::string> keys;
+  for (const auto& key : {config.group_by, config.order_by})
+    if (!key.empty()) keys.push_back(key);
+  if (keys.empty()) return;
+  auto& columns = config.input.columns;
+  for (const auto& key : keys)
+    if (!columns.empty() && std::find(columns.begin(), columns.end(), key) == columns.end())
+      columns.push_back(key);
+  ParamSet drop(find_transform("drop").params);
+  drop.set("columns", keys);
+  config.feature_steps.push_back({"drop", drop});
+}
+
 toml::table parse_toml(const std::string& text, const std::string& source_path) {
   try {
     return toml::parse(text, source_path);
@@ -507,6 +578,7 @@ Config parse_config(const std::string& text, const std::string& source_path,
   for (const auto& [key, value] : parsed.section("detector").values())
     if (key != "type") config.detector_params.set(key, value);
   read_threshold(parsed, config);
+  read_features(parsed, config);
   config.output_path = parsed.path("output", "path");
   config.model_path = parsed.path("output", "model");
   config.report_path = parsed.path("output", "report");

@@ -220,6 +220,8 @@ Model configured_model(const Config& config) {
   Model model;
   if (config.input.nan_policy == "impute")
     model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+  for (const FeatureStepConfig& step : config.feature_steps)
+    model.transforms.push_back(make_transform(step.op, step.params));
   model.detector = make_detector(config.detector_type, config.detector_params);
   return model;
 }

@@ -24,7 +24,9 @@ class Transform {
 
   /// The columns apply() produces for `input` (valid after fit or load_state).
   virtual Schema output_schema(const Schema& input) const = 0;
-  /// Rows before a block that apply() needs (windows, lags); 0 for row-wise steps.
+  /// Rows before a block that apply() needs (windows, lags); 0 for row-wise steps. A row's
+  /// output may depend on that row, the history_rows() input rows before it and its global
+  /// index only: TransformedSource rebuilds histories across ranks from that (its halo).
   virtual Index history_rows() const { return 0; }
 
   /// Collective. Fits global statistics from the step's input rows.
@@ -57,17 +59,8 @@ const TransformInfo& find_transform(const std::string& type);
 /// A new, unfitted transform.
 std::unique_ptr<Transform> make_transform(const std::string& type, const ParamSet& params);
 
-/// The `columns` parameter every step shares: the input columns it works on, by name;
-/// empty = every input column.
-ParamSpec columns_param();
-
-/// Local. Indices into `input` of the step's `columns` (every column when empty), in
-/// input order; ConfigError naming the step `type` and the column when one is missing.
-std::vector<Index> selected_columns(const ParamSet& params, const Schema& input,
-                                    const std::string& type);
-
-/// Local. selected_columns() for a step loaded from a model file: a missing column is a
-/// DataError naming where the state came from (the file is untrusted input).
+/// Local. The columns a step loaded from a model file works on (resolve_step_columns): a
+/// missing column is a DataError naming where the state came from (untrusted input).
 std::vector<Index> stored_columns(const ParamSet& params, const Schema& input,
                                   const std::string& type, const ModelState& state);
 
