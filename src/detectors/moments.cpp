@@ -1,7 +1,9 @@
 #include "hpcad/detectors/moments.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include "hpcad/comm/selection.hpp"
 #include "hpcad/core/error.hpp"
 
 namespace hpcad {
@@ -48,6 +50,62 @@ std::vector<double> standard_scale(const ColumnMoments& moments) {
     scale[j] = sd > 0 ? sd : 1.0;
   }
   return scale;
+}
+
+FiniteColumnStats finite_column_stats(RowSource& source, std::span<const Index> columns,
+                                      bool variance) {
+  const std::size_t k = columns.size();
+  FiniteColumnStats result;
+  Statistics sums(k, k, k);
+  accumulate(source, sums, [&](const RowBlock& block, Statistics& s) {
+    for (Index i = 0; i < block.n_rows; ++i) {
+      const auto row = block.row(i);
+      for (std::size_t c = 0; c < k; ++c)
+        if (const double x = row[columns[c]]; std::isfinite(x)) {
+          s.sums[c].add(x);
+          ++s.counts[c];
+          s.minima[c] = std::min(s.minima[c], x);
+          s.maxima[c] = std::max(s.maxima[c], x);
+        }
+    }
+  });
+  result.counts.assign(sums.counts.begin(), sums.counts.end());
+  result.minimum = sums.minima;
+  result.maximum = sums.maxima;
+  for (std::size_t c = 0; c < k; ++c)
+    result.mean.push_back(sums.sums[c].value() / static_cast<double>(sums.counts[c]));
+  if (!variance) return result;
+  Statistics squares(k, 0);
+  accumulate(source, squares, [&](const RowBlock& block, Statistics& s) {
+    for (Index i = 0; i < block.n_rows; ++i) {
+      const auto row = block.row(i);
+      for (std::size_t c = 0; c < k; ++c)
+        if (const double x = row[columns[c]]; std::isfinite(x)) {
+          const double deviation = x - result.mean[c];
+          s.sums[c].add(deviation * deviation);
+        }
+    }
+  });
+  for (std::size_t c = 0; c < k; ++c)
+    result.variance.push_back(squares.sums[c].value() / static_cast<double>(sums.counts[c]));
+  return result;
+}
+
+std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
+                                                         std::span<const Index> columns,
+                                                         std::span<const double> probs) {
+  const ColumnPass pass = [&](const std::function<void(Index, double)>& visit) {
+    source.rewind();
+    RowBlock block;
+    while (source.next(block))
+      for (Index i = 0; i < block.n_rows; ++i) {
+        const auto row = block.row(i);
+        for (std::size_t c = 0; c < columns.size(); ++c)
+          // +-inf are missing values here as everywhere in the feature steps.
+          if (const double x = row[columns[c]]; std::isfinite(x)) visit(static_cast<Index>(c), x);
+      }
+  };
+  return global_quantiles(source.comm(), static_cast<Index>(columns.size()), pass, probs);
 }
 
 }  // namespace hpcad

@@ -17,6 +17,7 @@ std::string check_integer(const ParamSpec& spec, std::int64_t value) {
 }
 
 std::string check_real(const ParamSpec& spec, double value) {
+  if (spec.optional && std::isnan(value)) return {};
   if (!std::isfinite(value)) return "must be finite";
   if (value < spec.real_min || value > spec.real_max)
     return fmt::format("must be in [{}, {}]", spec.real_min, spec.real_max);
@@ -89,6 +90,12 @@ ParamSpec ParamSpec::real(std::string name, double default_value, double min, do
   spec.real_min = min;
   spec.real_max = max;
   spec.doc = std::move(doc);
+  return spec;
+}
+
+ParamSpec ParamSpec::optional_real(std::string name, double min, double max, std::string doc) {
+  ParamSpec spec = real(std::move(name), std::nan(""), min, max, std::move(doc));
+  spec.optional = true;
   return spec;
 }
 
@@ -210,7 +217,14 @@ ParamSet::ParamSet(const std::vector<ParamSpec>& specs) {
 
 void ParamSet::set(const std::string& name, ParamValue value) { values_[name] = std::move(value); }
 
-bool ParamSet::operator==(const ParamSet& other) const { return values_ == other.values_; }
+bool ParamSet::operator==(const ParamSet& other) const {
+  // Compared as rendered text: an optional real left out is NaN, and NaN == NaN is false.
+  return values_.size() == other.values_.size() &&
+         std::equal(values_.begin(), values_.end(), other.values_.begin(),
+                    [](const auto& a, const auto& b) {
+                      return a.first == b.first && to_string(a.second) == to_string(b.second);
+                    });
+}
 
 const ParamValue& ParamSet::at(const std::string& name) const {
   auto it = values_.find(name);

@@ -10,12 +10,6 @@
 namespace hpcad {
 namespace {
 
-std::string column_name(const Schema& schema, Index j) {
-  return j < static_cast<Index>(schema.feature_names.size())
-             ? fmt::format("'{}'", schema.feature_names[j])
-             : std::to_string(j);
-}
-
 /// Index of the column named like column `j` of `of` in `schema`, or -1.
 Index same_column(const Schema& schema, const Schema& of, Index j) {
   if (j >= static_cast<Index>(of.feature_names.size())) return -1;
@@ -144,7 +138,7 @@ DataError TransformedSource::non_finite_error(const RowBlock& raw, Index i, Inde
   const Schema& out = info_.schema;
   const std::string where =
       fmt::format("{}: row {}, column {}: value is {}", input_name_, raw.global_begin + i,
-                  column_name(out, j), value);
+                  column_label(out, j), value);
   // The first step whose output holds the value non-finite made it, unless the input did.
   const Index in_input = same_column(schemas_[0], out, j);
   if (in_input < 0 || std::isfinite(raw.values[i * raw.n_features + in_input]))

@@ -531,7 +531,10 @@ void write_attribute(hid_t object, const std::string& name,
   Handle attr = new_attribute(object, name, type.id(), space.id());
   std::vector<const char*> texts;
   for (const auto& v : values) texts.push_back(v.c_str());
-  check(H5Awrite(attr.id(), type.id(), texts.data()), "H5Awrite", "attribute " + name);
+  // An empty list (e.g. a step's `columns = []`) is the empty attribute; HDF5 refuses to
+  // write from the null buffer of an empty vector.
+  if (!texts.empty())
+    check(H5Awrite(attr.id(), type.id(), texts.data()), "H5Awrite", "attribute " + name);
 }
 
 std::optional<std::vector<std::string>> read_strings_attribute(hid_t object,
@@ -552,6 +555,7 @@ std::optional<std::vector<std::string>> read_strings_attribute(hid_t object,
                     "bytes hpcad reads",
                     name, count, item, kMaxAttributeBytes));
   std::vector<std::string> values;
+  if (count == 0) return values;
   if (variable) {
     Handle mem = string_type();
     std::vector<char*> texts(static_cast<std::size_t>(count));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -60,49 +61,134 @@ void verify_dataset(const h5::File& file, const std::string& name, hid_t memory_
                               global_begin, global_begin + static_cast<Index>(stored.size())));
 }
 
+/// Names for /features: the schema's, or the column indices of an unnamed table.
+std::vector<std::string> feature_names(const Schema& schema) {
+  if (!schema.feature_names.empty()) return schema.feature_names;
+  std::vector<std::string> names;
+  for (Index j = 0; j < schema.n_features; ++j) names.push_back(std::to_string(j));
+  return names;
+}
+
 }  // namespace
+
+/// The open file and datasets; handles close in reverse order (datasets, then the file)
+/// identically on every rank, also when a phase failed.
+struct ScoreFileWriter::Open {
+  std::optional<h5::File> file;
+  h5::Handle score, is_anomaly, features;
+};
+
+ScoreFileWriter::ScoreFileWriter(Comm& comm, std::string path, Index global_begin,
+                                 Index local_rows, Index global_rows,
+                                 const std::optional<Schema>& features, std::int64_t config_bytes)
+    : comm_(comm),
+      path_(std::move(path)),
+      global_begin_(global_begin),
+      local_rows_(local_rows),
+      global_rows_(global_rows),
+      open_(std::make_unique<Open>()) {
+  if (features) n_features_ = features->n_features;
+  // Every collective HDF5 step is its own guarded phase: a write that fails on one rank is
+  // agreed on before the next collective call, so no rank waits in it alone.
+  guarded_phase(comm_, "write", [&] {
+    Open& o = *open_;
+    o.file.emplace(h5::File::create(comm_, path_));
+    o.score = h5::create_dataset(*o.file, "score", H5T_IEEE_F64LE, global_rows_, 0);
+    o.is_anomaly = h5::create_dataset(*o.file, "is_anomaly", H5T_STD_I8LE, global_rows_, 0);
+    if (features) {
+      o.features =
+          h5::create_dataset(*o.file, "features", H5T_IEEE_F64LE, global_rows_, n_features_);
+      h5::write_attribute(o.features.id(), "names", feature_names(*features));
+    }
+    if (comm_.rank() == 0)
+      reserve_space(path_, global_rows_ * (sizeof(double) * (1 + n_features_) +
+                                           sizeof(std::int8_t)) +
+                               config_bytes + kMetadataReserve);
+  });
+}
+
+ScoreFileWriter::~ScoreFileWriter() = default;
+
+void ScoreFileWriter::write_features(Index global_begin, Index rows,
+                                     std::span<const double> values) {
+  check_internal(n_features_ > 0 && static_cast<Index>(values.size()) == rows * n_features_,
+                 "write_features: no /features dataset or a block of the wrong width");
+  written_features_.update(std::as_bytes(values));
+  max_block_rows_ = std::max(max_block_rows_, rows);
+  guarded_phase(comm_, "write", [&] {
+    h5::write_rows(*open_->file, open_->features.id(), H5T_NATIVE_DOUBLE, global_begin, rows,
+                   n_features_, values.data());
+  });
+}
+
+void ScoreFileWriter::finish(std::span<const double> scores, const ScoreFileInfo& info) {
+  check_internal(static_cast<Index>(scores.size()) == local_rows_,
+                 "finish: one score per local row");
+  std::vector<std::int8_t> flags(scores.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) flags[i] = scores[i] > info.threshold ? 1 : 0;
+  Open& o = *open_;
+  guarded_phase(comm_, "write", [&] {
+    h5::write_rows(*o.file, o.score.id(), H5T_NATIVE_DOUBLE, global_begin_, local_rows_, 0,
+                   scores.data());
+  });
+  guarded_phase(comm_, "write", [&] {
+    h5::write_rows(*o.file, o.is_anomaly.id(), H5T_NATIVE_INT8, global_begin_, local_rows_, 0,
+                   flags.data());
+  });
+  guarded_phase(comm_, "write", [&] {
+    o.score.close(path_);
+    o.is_anomaly.close(path_);
+    if (n_features_ > 0) o.features.close(path_);
+    write_attributes(o.file->id(), global_rows_, info);
+  });
+  guarded_phase(comm_, "write", [&] { o.file->close(); });
+  open_.reset();
+  // Open MPI's OMPIO has reported success for collective writes that hit a full disk, so the
+  // file counts as written only once it reads back as written.
+  guarded_phase(comm_, "verify", [&] {
+    const h5::File file = h5::File::open(comm_, path_);
+    verify_dataset<double>(file, "score", H5T_NATIVE_DOUBLE, global_begin_, global_rows_, scores);
+    verify_dataset<std::int8_t>(file, "is_anomaly", H5T_NATIVE_INT8, global_begin_, global_rows_,
+                                flags);
+  });
+  if (n_features_ > 0) verify_features(comm_.allreduce_value(max_block_rows_, ReduceOp::kMax));
+}
+
+void ScoreFileWriter::verify_features(Index max_block_rows) {
+  // The features are not kept: read this rank's rows back in blocks as large as the largest
+  // written one (the same number of collective reads on every rank) and compare checksums.
+  const Index blocks = comm_.allreduce_value(
+      max_block_rows > 0 ? (local_rows_ + max_block_rows - 1) / max_block_rows : 0, ReduceOp::kMax);
+  guarded_phase(comm_, "verify", [&] {
+    const h5::File file = h5::File::open(comm_, path_);
+    const std::string context = fmt::format("{}: dataset features", path_);
+    h5::Handle dataset =
+        h5::own(H5Dopen2(file.id(), "features", H5P_DEFAULT), H5Dclose, "H5Dopen2", context);
+    const std::vector<Index> shape = h5::dataset_shape(dataset.id(), context);
+    if (shape != std::vector<Index>{global_rows_, n_features_})
+      throw IoError(fmt::format("{} has shape [{}] after writing, expected [{}, {}]", context,
+                                fmt::join(shape, ", "), global_rows_, n_features_));
+    Sha256 stored;
+    std::vector<double> values;
+    for (Index b = 0; b < blocks; ++b) {
+      const Index begin = std::min(b * max_block_rows, local_rows_);
+      const Index rows = std::min(max_block_rows, local_rows_ - begin);
+      values.resize(static_cast<std::size_t>(rows * n_features_));
+      h5::read_rows(file, dataset.id(), H5T_NATIVE_DOUBLE, global_begin_ + begin, rows,
+                    n_features_, values.data());
+      stored.update(std::as_bytes(std::span<const double>(values)));
+    }
+    if (stored.hex_digest() != written_features_.hex_digest())
+      throw IoError(fmt::format("{}: rows {} to {} read back differ from what was written",
+                                context, global_begin_, global_begin_ + local_rows_));
+  });
+}
 
 void write_score_file(Comm& comm, const std::string& path, Index global_begin, Index global_rows,
                       std::span<const double> scores, const ScoreFileInfo& info) {
-  std::vector<std::int8_t> flags(scores.size());
-  for (std::size_t i = 0; i < scores.size(); ++i) flags[i] = scores[i] > info.threshold ? 1 : 0;
-  const Index rows = static_cast<Index>(scores.size());
-  // Every collective HDF5 step is its own guarded phase: a write that fails on one rank is
-  // agreed on before the next collective call, so no rank waits in it alone. On failure the
-  // handles close in reverse order (datasets, then the file) identically on every rank.
-  {
-    std::optional<h5::File> file;
-    h5::Handle score, is_anomaly;
-    guarded_phase(comm, "write", [&] {
-      file.emplace(h5::File::create(comm, path));
-      score = h5::create_dataset(*file, "score", H5T_IEEE_F64LE, global_rows, 0);
-      is_anomaly = h5::create_dataset(*file, "is_anomaly", H5T_STD_I8LE, global_rows, 0);
-      if (comm.rank() == 0)
-        reserve_space(path, global_rows * (sizeof(double) + sizeof(std::int8_t)) +
-                                static_cast<std::int64_t>(info.config_text.size()) +
-                                kMetadataReserve);
-    });
-    guarded_phase(comm, "write", [&] {
-      h5::write_rows(*file, score.id(), H5T_NATIVE_DOUBLE, global_begin, rows, 0, scores.data());
-    });
-    guarded_phase(comm, "write", [&] {
-      h5::write_rows(*file, is_anomaly.id(), H5T_NATIVE_INT8, global_begin, rows, 0, flags.data());
-    });
-    guarded_phase(comm, "write", [&] {
-      score.close(path);
-      is_anomaly.close(path);
-      write_attributes(file->id(), global_rows, info);
-    });
-    guarded_phase(comm, "write", [&] { file->close(); });
-  }
-  // Open MPI's OMPIO has reported success for collective writes that hit a full disk, so the
-  // file counts as written only once it reads back as written.
-  guarded_phase(comm, "verify", [&] {
-    const h5::File file = h5::File::open(comm, path);
-    verify_dataset<double>(file, "score", H5T_NATIVE_DOUBLE, global_begin, global_rows, scores);
-    verify_dataset<std::int8_t>(file, "is_anomaly", H5T_NATIVE_INT8, global_begin, global_rows,
-                                flags);
-  });
+  ScoreFileWriter writer(comm, path, global_begin, static_cast<Index>(scores.size()), global_rows,
+                         std::nullopt, static_cast<std::int64_t>(info.config_text.size()));
+  writer.finish(scores, info);
 }
 
 }  // namespace hpcad

@@ -55,7 +55,8 @@ const Sections& fixed_sections() {
          false, true}}},
       {"output",
        {path_key("path", "hpcad-out/scores.h5", ""), path_key("model", "hpcad-out/model.h5", ""),
-        path_key("report", "hpcad-out/report.json", "")}},
+        path_key("report", "hpcad-out/report.json", ""),
+        {ParamSpec::boolean("write_features", false, "")}}},
       {"features",
        {{ParamSpec::string("group_by", "", {}, "")},
         {ParamSpec::string("order_by", "", {}, "")},
@@ -585,6 +586,7 @@ Config parse_config(const std::string& text, const std::string& source_path,
   config.output_path = parsed.path("output", "path");
   config.model_path = parsed.path("output", "model");
   config.report_path = parsed.path("output", "report");
+  config.write_features = parsed.section("output").boolean("write_features");
   read_run(parsed, config);
   return config;
 }

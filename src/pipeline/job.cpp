@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "hpcad/core/error.hpp"
@@ -330,8 +331,28 @@ struct LocalScores {
   std::vector<std::int8_t> labels;
 };
 
-/// Collective. One pass over the detector's view of the input, block by block.
-LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
+/// Collective. Creates the scores file (temporary name): before scoring with
+/// `output.write_features`, so that the features are written block by block as they are
+/// computed, else after it (an interrupted scoring pass then has no file to clean up).
+std::unique_ptr<ScoreFileWriter> create_score_file(Job& job, const Model& model,
+                                                   const RowSource& input) {
+  const std::string temporary = job.temporary(job.config.output_path);
+  job.pending.add(temporary, job.config.output_path);
+  std::optional<Schema> features;
+  if (job.config.write_features) features = model.feature_schema();
+  std::unique_ptr<ScoreFileWriter> file;
+  job.phase("write", [&] {
+    file = std::make_unique<ScoreFileWriter>(
+        job.comm, temporary, input.local_begin(), input.local_rows(), input.global_rows(),
+        features, static_cast<std::int64_t>(job.config.provenance_text().size()));
+  });
+  return file;
+}
+
+/// Collective. One pass over the detector's view of the input, block by block; each block's
+/// features go to `features_out` unless it is null.
+LocalScores score_rows(Job& job, const Model& model, RowSource& input,
+                       ScoreFileWriter* features_out) {
   const Index n = input.local_rows();
   LocalScores local;
   local.scores.resize(static_cast<std::size_t>(n));
@@ -361,6 +382,8 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
       }
       for (Index i = 0; i < static_cast<Index>(block.labels.size()); ++i)
         local.labels[at + i] = static_cast<std::int8_t>(block.labels[i]);
+      if (features_out)
+        features_out->write_features(block.global_begin, block.n_rows, block.values);
     }
     job.report.imputed_values =
         model.transforms.empty()
@@ -373,8 +396,9 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
   return local;
 }
 
-/// Collective. Threshold, metrics against labels, and the scores file (temporary name).
-void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
+/// Collective. Threshold, metrics against labels, and the scores file completed.
+void write_scores(Job& job, const LocalScores& local, const RowSource& input,
+                  ScoreFileWriter& file) {
   ThresholdResult threshold;
   job.phase("threshold", [&] {
     threshold = job.config.contamination
@@ -392,8 +416,6 @@ void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
     job.phase("evaluate", [&] {
       report.metrics = evaluate_scores(job.comm, local.scores, local.labels, threshold.threshold);
     });
-  const std::string temporary = job.temporary(job.config.output_path);
-  job.pending.add(temporary, job.config.output_path);
   report.scores_path = job.config.output_path;
   ScoreFileInfo info;
   info.threshold = threshold.threshold;
@@ -404,10 +426,7 @@ void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
   info.config_text = job.config.provenance_text();
   info.detector = report.detector;
   info.provenance = job.provenance;
-  job.phase("write", [&] {
-    write_score_file(job.comm, temporary, input.local_begin(), input.global_rows(), local.scores,
-                     info);
-  });
+  job.phase("write", [&] { file.finish(local.scores, info); });
 }
 
 /// The one-paragraph summary rank 0 prints.
@@ -483,7 +502,13 @@ std::string run_job(Comm& comm, const JobRequest& request) {
     model = train_model(job, *input);
   fill_report(job, model, *input);
   if (job.writes_model()) write_model(job, model);
-  if (job.writes_scores()) write_scores(job, score_rows(job, model, *input), *input);
+  if (job.writes_scores()) {
+    std::unique_ptr<ScoreFileWriter> file;
+    if (job.config.write_features) file = create_score_file(job, model, *input);
+    const LocalScores local = score_rows(job, model, *input, file.get());
+    if (!file) file = create_score_file(job, model, *input);
+    write_scores(job, local, *input, *file);
+  }
   return finish(job, *input);
 }
 

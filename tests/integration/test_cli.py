@@ -3,6 +3,7 @@ scikit-learn from Debian's python3 packages)."""
 import glob
 import hashlib
 import json
+import math
 import os
 import shutil
 import unittest
@@ -392,6 +393,43 @@ class BadInputTest(unittest.TestCase):
         self.assertIn("invalid:", r.stderr)
         self.assertIn("content checksum mismatch", r.stderr)
         self.expect_failure(["score", "--config", self.config, "--model", flipped], ["content checksum mismatch"])
+
+
+
+class WriteFeaturesTest(HpcadTestCase):
+    """output.write_features: the detector's input, as computed, in the scores file."""
+
+    def test_features_are_the_imputed_input_in_row_order_for_1_and_3_ranks(self):
+        d = temp_dir(self)
+        rng = np.random.default_rng(8)
+        x = rng.normal(size=(517, 3)) * [1e6, 1.0, 1e-6]
+        x[rng.random(x.shape) < 0.1] = np.nan
+        csv = os.path.join(d, "table.csv")
+        with open(csv, "w") as f:
+            f.write("load,temp,tiny,y\n")
+            for i, row in enumerate(x):
+                f.write(",".join("" if np.isnan(v) else repr(float(v)) for v in row) + f",{i % 2}\n")
+        config = write_config(d, csv, input_extra='nan_policy = "impute"')
+        # The fill value is the correctly rounded mean (math.fsum is exactly rounded too).
+        expected = x.copy()
+        for j in range(3):
+            finite = x[~np.isnan(x[:, j]), j]
+            expected[np.isnan(x[:, j]), j] = math.fsum(finite) / len(finite)
+        plain = os.path.join(d, "plain.h5")
+        self.run_ok(["run", "--config", config, "--set", f"output.path={plain}"], ranks=2)
+        for ranks in (1, 3):
+            with self.subTest(ranks=ranks):
+                out = os.path.join(d, f"features{ranks}.h5")
+                self.run_ok(["run", "--config", config, "--set", f"output.path={out}",
+                             "--set", "output.write_features=true"], ranks=ranks)
+                with h5py.File(out, "r") as f, h5py.File(plain, "r") as p:
+                    self.assertEqual(f["features"].dtype, np.float64)
+                    self.assertEqual([str(n) for n in f["features"].attrs["names"]], ["load", "temp", "tiny"])
+                    np.testing.assert_array_equal(f["features"][...], expected)
+                    np.testing.assert_array_equal(f["score"][...], p["score"][...])
+                    self.assertNotIn("features", p)
+        r = self.run_ok(["inspect", os.path.join(d, "model.h5")])
+        self.assertIn("features        3 (load, temp, tiny)", r.stdout)
 
 
 if __name__ == "__main__":

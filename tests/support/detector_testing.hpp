@@ -5,6 +5,7 @@
 
 #include "hpcad/comm/comm.hpp"
 #include "hpcad/core/log.hpp"
+#include "hpcad/data/partition.hpp"
 #include "hpcad/data/row_source.hpp"
 #include "hpcad/detectors/detector.hpp"
 
@@ -16,6 +17,16 @@ inline void fit_slab(Detector& detector, const RowSlab& slab, Comm& comm, Index 
   const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
   FitContext context{comm, quiet};
   detector.fit(context, *source);
+}
+
+/// Rank `rank`'s contiguous share of `whole` among `ranks` ranks (partition_rows), as in a job.
+inline RowSlab rank_share(const RowSlab& whole, int ranks, int rank) {
+  const IndexRange mine = partition_rows(whole.global_rows, ranks, rank);
+  const Index d = whole.n_features();
+  RowSlab slab = whole;
+  slab.global_begin = mine.begin;
+  slab.values.assign(whole.values.begin() + mine.begin * d, whole.values.begin() + mine.end * d);
+  return slab;
 }
 
 /// Rows [begin, begin + rows) of `slab` as a block (rows < 0: to the end).

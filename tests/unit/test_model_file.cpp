@@ -89,6 +89,42 @@ TEST(ModelFile, RoundTripIsBitExact) {
   EXPECT_EQ(scores_of(back, training_rows()), scores_of(model, training_rows()));
 }
 
+// The global-statistics steps (their params with an unset optional real and an empty list,
+// real and integer state, a changed schema) survive the file bit for bit.
+TEST(ModelFile, RoundTripsTheStatisticsSteps) {
+  h5::silence_errors();
+  RowSlab rows = training_rows();
+  for (Index i = 0; i < rows.n_rows(); ++i) rows.values[i * 3 + 2] = 2.5;  // c is constant
+  const auto step = [](const std::string& type, const std::string& key, ParamValue value) {
+    ParamSet params(find_transform(type).params);
+    if (!key.empty()) params.set(key, std::move(value));
+    return make_transform(type, params);
+  };
+  Model model;
+  model.transforms.push_back(step("impute", "strategy", std::string("median")));
+  model.transforms.push_back(step("scale", "method", std::string("robust")));
+  model.transforms.push_back(step("drop_constant", "", {}));
+  model.detector = make_detector("iforest", ParamSet(IsolationForest::param_specs()));
+  SerialComm comm;
+  const auto source = make_memory_source(comm, rows, 64);
+  const Log quiet(0, 1, LogLevel::kQuiet);
+  FitContext context{comm, quiet};
+  model.fit(context, *source, "train.h5");
+  const std::string path = temp_file("-steps.h5");
+  write_model_file(path, model);
+  std::vector<std::byte> image = read_file_bytes(path);
+  const Model back = read_model_file(image, path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(back.transforms.size(), 3u);
+  for (std::size_t s = 0; s < 3; ++s) {
+    EXPECT_EQ(back.transforms[s]->type(), model.transforms[s]->type());
+    EXPECT_EQ(back.transforms[s]->params(), model.transforms[s]->params());
+    EXPECT_EQ(back.transforms[s]->save_state(), model.transforms[s]->save_state());
+  }
+  EXPECT_EQ(back.feature_schema().feature_names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(scores_of(back, rows), scores_of(model, rows));
+}
+
 /// Loading `image` must fail with a DataError naming `path` and containing `fragment`.
 void expect_invalid(std::vector<std::byte>& image, const std::string& path, const char* fragment) {
   try {

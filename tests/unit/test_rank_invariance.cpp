@@ -17,6 +17,7 @@ namespace hpcad {
 namespace {
 
 using testing_support::forest_params;
+using testing_support::rank_share;
 
 /// Rows with NaNs and a wide range of magnitudes, so plain double sums would depend on the
 /// order in which ranks add them.
@@ -29,15 +30,6 @@ RowSlab table(Index rows, Index d) {
     const double x = rng.normal() * std::pow(10.0, static_cast<double>(i % d) * 4 - 8);
     slab.values.push_back(i % 13 == 5 ? NAN : x);
   }
-  return slab;
-}
-
-RowSlab share(const RowSlab& whole, int ranks, int rank) {
-  const IndexRange mine = partition_rows(whole.global_rows, ranks, rank);
-  const Index d = whole.n_features();
-  RowSlab slab = whole;
-  slab.global_begin = mine.begin;
-  slab.values.assign(whole.values.begin() + mine.begin * d, whole.values.begin() + mine.end * d);
   return slab;
 }
 
@@ -100,7 +92,7 @@ TEST_P(RankInvariance, ImputeAndDetectorAreBitwiseIdenticalForOneToSixteenThread
     std::mutex mutex;
     std::vector<double> scores(static_cast<std::size_t>(whole.global_rows));
     run_on_threads(ranks, [&](Comm& comm) {
-      const RowSlab mine = share(whole, ranks, comm.rank());
+      const RowSlab mine = rank_share(whole, ranks, comm.rank());
       const Fitted fitted = fit_model(comm, mine, 13 + comm.rank(), GetParam());  // uneven blocks
       std::lock_guard lock(mutex);
       EXPECT_EQ(fitted.states, reference.states) << ranks << " ranks, rank " << comm.rank();
@@ -117,7 +109,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   std::mutex mutex;
   std::vector<double> scores(static_cast<std::size_t>(whole.global_rows));
   run_on_threads(7, [&](Comm& comm) {
-    const RowSlab mine = share(whole, 7, comm.rank());
+    const RowSlab mine = rank_share(whole, 7, comm.rank());
     const Fitted fitted = fit_model(comm, mine, 2, GetParam());
     std::lock_guard lock(mutex);
     EXPECT_EQ(fitted.states, reference.states);
@@ -138,7 +130,7 @@ TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   slab.global_rows = 6;
   run_on_threads(3, [&](Comm& comm) {
     Impute impute{ParamSet(Impute::param_specs())};
-    const auto source = make_memory_source(comm, share(slab, 3, comm.rank()), 1);
+    const auto source = make_memory_source(comm, rank_share(slab, 3, comm.rank()), 1);
     const Log quiet(comm.rank(), comm.size(), LogLevel::kQuiet);
     FitContext context{comm, quiet};
     impute.fit(context, *source);

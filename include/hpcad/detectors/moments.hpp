@@ -4,6 +4,7 @@
 /// reduction. Sums go through ExactSum, so the results are bitwise identical for any rank
 /// count and blocking.
 #include <Eigen/Dense>
+#include <span>
 #include <vector>
 
 #include "hpcad/detectors/fit.hpp"
@@ -23,5 +24,26 @@ ColumnMoments column_moments(RowSource& source);
 /// Scaling that standardises columns as scikit-learn's StandardScaler: the population
 /// standard deviation, or 1 for a constant column.
 std::vector<double> standard_scale(const ColumnMoments& moments);
+
+/// Statistics of the finite values of some columns (NaN and +-inf are missing values).
+struct FiniteColumnStats {
+  std::vector<Index> counts;  ///< finite values per column, over all ranks
+  std::vector<double> mean;   ///< exact sum / count (NaN for a column without finite values)
+  std::vector<double> minimum, maximum;  ///< +inf / -inf for a column without finite values
+  std::vector<double> variance;  ///< population (ddof 0); empty unless requested
+};
+
+/// Collective. One pass for the counts, exact means, minima and maxima of the finite values
+/// of `columns` (indices into the source's columns); with `variance`, a second pass for the
+/// exact sums of squared deviations from those means. Bitwise identical for any rank count.
+FiniteColumnStats finite_column_stats(RowSource& source, std::span<const Index> columns,
+                                      bool variance);
+
+/// Collective. result[c][k] = numpy.quantile of the finite values of column columns[c] at
+/// probs[k] (linear interpolation), NaN for a column without finite values; exact, by a few
+/// passes over the source (global_quantiles), bitwise identical for any rank count.
+std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
+                                                         std::span<const Index> columns,
+                                                         std::span<const double> probs);
 
 }  // namespace hpcad

@@ -41,6 +41,7 @@ struct ParamSpec {
   double real_max = std::numeric_limits<double>::infinity();
   std::vector<std::string> choices;  ///< allowed strings; empty = any
   std::vector<ParamSpec> fields;     ///< kTableList: the keys of each table
+  bool optional = false;             ///< kReal: NaN, the default, means "not given"
   std::string doc;
 
   static ParamSpec integer(std::string name, std::int64_t default_value, std::int64_t min,
@@ -49,6 +50,8 @@ struct ParamSpec {
                         std::string doc);
   static ParamSpec string(std::string name, std::string default_value,
                           std::vector<std::string> choices, std::string doc);
+  /// A real that may be left out: NaN (its default) means "not given".
+  static ParamSpec optional_real(std::string name, double min, double max, std::string doc);
   static ParamSpec boolean(std::string name, bool default_value, std::string doc);
   static ParamSpec integer_list(std::string name, std::vector<std::int64_t> default_value,
                                 std::int64_t min, std::int64_t max, std::string doc);

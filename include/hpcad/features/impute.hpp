@@ -1,6 +1,7 @@
 #pragma once
-/// Replaces non-finite values (NaN, +-inf) by a per-column statistic of the training rows,
-/// stored in the model so that scoring new data uses the training-time values.
+/// Replaces non-finite values (NaN, +-inf) of the selected columns by a per-column value:
+/// the mean or median of the column's finite training values, or a constant. The values are
+/// stored in the model, so scoring new data uses the training-time values.
 #include "hpcad/features/transform.hpp"
 
 namespace hpcad {
@@ -8,24 +9,28 @@ namespace hpcad {
 class Impute final : public Transform {
  public:
   static std::vector<ParamSpec> param_specs();
-  explicit Impute(ParamSet params) : params_(std::move(params)) {}
+  /// ConfigError when strategy = "constant" comes without `value`.
+  explicit Impute(ParamSet params);
 
   std::string type() const override { return "impute"; }
   const ParamSet& params() const override { return params_; }
   Schema output_schema(const Schema& input) const override { return input; }
-  /// Collective. The global mean of each column's finite values (exact, rank-count
-  /// invariant); DataError naming the column when a column has none.
+  /// Collective. The global mean (exact) or median (numpy.quantile) of each selected
+  /// column's finite values, rank-count invariant; DataError naming the column when a
+  /// column has none. Nothing to compute for a constant.
   void fit(FitContext& context, RowSource& input) override;
   void apply(const RowBlock& block, std::span<const double> history,
              std::vector<double>& out) const override;
   ModelState save_state() const override;
   void load_state(const Schema& input, const ModelState& state) override;
 
+  /// One per selected column.
   const std::vector<double>& fill_values() const { return fill_; }
 
  private:
   ParamSet params_;
-  std::vector<double> fill_;  ///< one per column
+  std::vector<Index> columns_;  ///< selected input columns
+  std::vector<double> fill_;    ///< one per selected column
 };
 
 }  // namespace hpcad

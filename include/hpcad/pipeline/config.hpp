@@ -35,6 +35,7 @@ struct Config {
   std::string output_path;  ///< scores HDF5
   std::string model_path;   ///< "" = do not write a model (run)
   std::string report_path;  ///< "" = no report
+  bool write_features = false;  ///< the detector's input as /features in the scores file
   std::string log_level = "info";
   Index score_block_rows = 4096;
   std::string memory_per_rank = "auto";  ///< "auto" or a size, see parse_memory_size
