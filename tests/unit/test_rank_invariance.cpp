@@ -51,10 +51,17 @@ struct Fitted {
 /// The detectors under test, with small settings.
 std::unique_ptr<Detector> detector_of(const std::string& type) {
   if (type == "iforest") return make_detector(type, forest_params(25, 64, 9));
-  if (type == "kmeans") {
-    ParamSet params(find_detector(type).params);
+  if (type == "kmeans" || type == "kmeans||") {
+    ParamSet params(find_detector("kmeans").params);
     params.set("n_clusters", std::int64_t{3});
     params.set("relative", true);
+    if (type == "kmeans||") params.set("init", std::string("k-means||"));
+    return make_detector("kmeans", params);
+  }
+  if (type == "eif") {
+    ParamSet params(find_detector(type).params);
+    params.set("n_trees", std::int64_t{25});
+    params.set("sample_size", std::int64_t{64});
     return make_detector(type, params);
   }
   return make_detector(type, ParamSet(find_detector(type).params));
@@ -110,7 +117,12 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans"));
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans",
+                                                                        "kmeans||", "hbos", "eif"),
+                         [](const auto& info) {
+                           return info.param == "kmeans||" ? std::string("kmeans_parallel")
+                                                           : info.param;
+                         });
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.
