@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "hpcad/comm/selection.hpp"
 #include "hpcad/core/error.hpp"
 
 namespace hpcad {
@@ -25,6 +26,28 @@ std::vector<double> static_edges(double lo, double hi, Index n_bins) {
   return edges;
 }
 
+/// Quantile (dynamic) edges of every column: numpy's linear quantiles at linspace(0, 1,
+/// n_bins + 1), exact over all ranks, with equal edges merged (np.unique), so a column with
+/// many ties gets fewer, wider bins; a column of one value is widened as static_edges does.
+std::vector<std::vector<double>> quantile_edges(RowSource& source, Index n_bins) {
+  const Index d = source.n_features();
+  const ColumnPass pass = [&source, d](const std::function<void(Index, double)>& visit) {
+    source.rewind();
+    RowBlock block;
+    while (source.next(block))
+      for (Index i = 0; i < block.n_rows; ++i)
+        for (Index j = 0; j < d; ++j) visit(j, block.values[i * d + j]);
+  };
+  const std::vector<double> probs = static_edges(0.0, 1.0, n_bins);
+  std::vector<std::vector<double>> edges = global_quantiles(source.comm(), d, pass, probs);
+  for (std::vector<double>& column : edges) {
+    std::sort(column.begin(), column.end());
+    column.erase(std::unique(column.begin(), column.end()), column.end());
+    if (column.size() == 1) column = static_edges(column[0], column[0], 1);
+  }
+  return edges;
+}
+
 /// The bin of x among `edges` (as numpy's histogram: [e_i, e_i+1), the last bin closed), or
 /// -1 below the first edge and -2 above the last.
 Index bin_of(const double* edges, Index n_edges, double x) {
@@ -39,9 +62,10 @@ Index bin_of(const double* edges, Index n_edges, double x) {
 std::vector<ParamSpec> Hbos::param_specs() {
   return {
       ParamSpec::integer("n_bins", 10, 1, 1 << 20, "bins per feature (PyOD's default 10)"),
-      ParamSpec::string("bins", "static", {"static"},
+      ParamSpec::string("bins", "static", {"static", "quantile"},
                         "\"static\": n_bins bins of equal width between the global minimum "
-                        "and maximum (numpy's histogram)"),
+                        "and maximum (numpy's histogram); \"quantile\": edges at the exact "
+                        "global quantiles i / n_bins (about equal counts), equal edges merged"),
       ParamSpec::real("alpha", 0.1, 0.0, std::numeric_limits<double>::max(),
                       "regulariser added to every bin's density before the logarithm (PyOD)"),
       ParamSpec::real("tol", 0.5, 0.0, std::numeric_limits<double>::max(),
@@ -69,14 +93,21 @@ void Hbos::fit(FitContext& context, RowSource& source) {
           ++s.counts[j];
         }
   });
-  edge_offsets_.assign(1, 0);
-  edges_.clear();
   for (Index j = 0; j < d; ++j) {
     if (range.counts[j] == 0)
       throw DataError(fmt::format("cannot fit hbos: column {} has no values (all NaN)", j));
     if (!std::isfinite(range.minima[j]) || !std::isfinite(range.maxima[j]))
       throw DataError(fmt::format("cannot fit hbos: column {} has an infinite value", j));
-    const std::vector<double> column = static_edges(range.minima[j], range.maxima[j], n_bins);
+  }
+  const std::vector<std::vector<double>> quantile =
+      params_.string("bins") == "quantile" ? quantile_edges(source, n_bins)
+                                           : std::vector<std::vector<double>>{};
+  edge_offsets_.assign(1, 0);
+  edges_.clear();
+  for (Index j = 0; j < d; ++j) {
+    const std::vector<double> column = quantile.empty()
+                                           ? static_edges(range.minima[j], range.maxima[j], n_bins)
+                                           : quantile[j];
     edges_.insert(edges_.end(), column.begin(), column.end());
     edge_offsets_.push_back(static_cast<Index>(edges_.size()));
   }

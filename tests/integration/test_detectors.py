@@ -204,6 +204,9 @@ class HbosTest(HpcadTestCase):
     def test_static_bins_match_a_numpy_transcription_of_pyod_on_the_24_adbench_sets(self):
         self.check_all_sets("", quantile=False)
 
+    def test_quantile_bins_match_numpy_quantiles_on_the_24_adbench_sets(self):
+        self.check_all_sets('bins = "quantile"', quantile=True)
+
     def test_scores_of_new_data_outside_the_range_and_rank_invariance(self):
         d = temp_dir(self)
         x, _ = adbench("cardio")

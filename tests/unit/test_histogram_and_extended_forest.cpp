@@ -6,6 +6,7 @@
 
 #include "../support/detector_testing.hpp"
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/rng.hpp"
 #include "hpcad/detectors/detector.hpp"
 
 namespace hpcad {
