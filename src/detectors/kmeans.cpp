@@ -172,7 +172,7 @@ std::vector<ParamSpec> KMeans::param_specs() {
 }
 
 void KMeans::standardize(std::span<const double> x, double* z) const {
-  for (std::size_t j = 0; j < mean_.size(); ++j) z[j] = (x[j] - mean_[j]) / scale_[j];
+  standardize_row(mean_, scale_, x, z);
 }
 
 std::pair<double, Index> KMeans::nearest(const double* z) const {

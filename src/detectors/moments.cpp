@@ -50,4 +50,9 @@ std::vector<double> standard_scale(const ColumnMoments& moments) {
   return scale;
 }
 
+void standardize_row(const std::vector<double>& mean, const std::vector<double>& scale,
+                     std::span<const double> x, double* z) {
+  for (std::size_t j = 0; j < mean.size(); ++j) z[j] = (x[j] - mean[j]) / scale[j];
+}
+
 }  // namespace hpcad

@@ -58,6 +58,11 @@ std::unique_ptr<Detector> detector_of(const std::string& type) {
     if (type == "kmeans||") params.set("init", std::string("k-means||"));
     return make_detector("kmeans", params);
   }
+  if (type == "hbos_quantile") {
+    ParamSet params(find_detector("hbos").params);
+    params.set("bins", std::string("quantile"));
+    return make_detector("hbos", params);
+  }
   if (type == "eif") {
     ParamSet params(find_detector(type).params);
     params.set("n_trees", std::int64_t{25});
@@ -118,7 +123,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans",
-                                                                        "kmeans||", "hbos", "eif"),
+                                                                        "kmeans||", "hbos", "hbos_quantile", "eif"),
                          [](const auto& info) {
                            return info.param == "kmeans||" ? std::string("kmeans_parallel")
                                                            : info.param;

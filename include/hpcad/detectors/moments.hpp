@@ -4,6 +4,7 @@
 /// reduction. Sums go through ExactSum, so the results are bitwise identical for any rank
 /// count and blocking.
 #include <Eigen/Dense>
+#include <span>
 #include <vector>
 
 #include "hpcad/detectors/fit.hpp"
@@ -23,5 +24,9 @@ ColumnMoments column_moments(RowSource& source);
 /// Scaling that standardises columns as scikit-learn's StandardScaler: the population
 /// standard deviation, or 1 for a constant column.
 std::vector<double> standard_scale(const ColumnMoments& moments);
+
+/// z = (x - mean) / scale, column by column (a model's stored standardisation).
+void standardize_row(const std::vector<double>& mean, const std::vector<double>& scale,
+                     std::span<const double> x, double* z);
 
 }  // namespace hpcad
