@@ -115,9 +115,9 @@ std::vector<ParamSpec> ExtendedIsolationForest::param_specs() {
 Index ExtendedIsolationForest::extension_level(Index n_features) const {
   const Index level = params_.integer("extension_level");
   if (level > n_features - 1)
-    throw ConfigError(fmt::format(
-        "detector.extension_level = {}: the input has {} features, so at most {}", level,
-        n_features, n_features - 1));
+    throw ConfigError(
+        fmt::format("detector.extension_level = {}: the input has {} features, so at most {}",
+                    level, n_features, n_features - 1));
   return level < 0 ? n_features - 1 : level;
 }
 
@@ -211,8 +211,8 @@ void ExtendedIsolationForest::load_state(Index n_features, const ModelState& sta
   for (const double s : scale)
     if (!(s > 0)) throw DataError(fmt::format("{}: eif scale must be positive", state.where));
   const Index psi = validated_sample_size(state, params_.integer("sample_size"), "eif");
-  const std::vector<Index> offsets = validated_tree_offsets(
-      state, params_.integer("n_trees"), static_cast<Index>(n_nodes), "eif");
+  const std::vector<Index> offsets =
+      validated_tree_offsets(state, params_.integer("n_trees"), static_cast<Index>(n_nodes), "eif");
   const Index level = extension_level(n_features);
   // A split's normal has between 1 and extension_level + 1 non-zero coordinates.
   auto normal_ok = [&](Index at) {

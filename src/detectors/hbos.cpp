@@ -99,15 +99,14 @@ void Hbos::fit(FitContext& context, RowSource& source) {
     if (!std::isfinite(range.minima[j]) || !std::isfinite(range.maxima[j]))
       throw DataError(fmt::format("cannot fit hbos: column {} has an infinite value", j));
   }
-  const std::vector<std::vector<double>> quantile =
-      params_.string("bins") == "quantile" ? quantile_edges(source, n_bins)
-                                           : std::vector<std::vector<double>>{};
+  const std::vector<std::vector<double>> quantile = params_.string("bins") == "quantile"
+                                                        ? quantile_edges(source, n_bins)
+                                                        : std::vector<std::vector<double>>{};
   edge_offsets_.assign(1, 0);
   edges_.clear();
   for (Index j = 0; j < d; ++j) {
-    const std::vector<double> column = quantile.empty()
-                                           ? static_edges(range.minima[j], range.maxima[j], n_bins)
-                                           : quantile[j];
+    const std::vector<double> column =
+        quantile.empty() ? static_edges(range.minima[j], range.maxima[j], n_bins) : quantile[j];
     edges_.insert(edges_.end(), column.begin(), column.end());
     edge_offsets_.push_back(static_cast<Index>(edges_.size()));
   }
@@ -140,8 +139,9 @@ void Hbos::derive_bin_scores() {
   for (std::size_t b = 0; b < density_.size(); ++b) bin_score_[b] = -std::log2(density_[b] + alpha);
   outside_score_.clear();
   for (Index j = 0; j < n_features(); ++j)
-    outside_score_.push_back(*std::max_element(bin_score_.begin() + (edge_offsets_[j] - j),
-                                               bin_score_.begin() + (edge_offsets_[j + 1] - j - 1)));
+    outside_score_.push_back(
+        *std::max_element(bin_score_.begin() + (edge_offsets_[j] - j),
+                          bin_score_.begin() + (edge_offsets_[j + 1] - j - 1)));
 }
 
 double Hbos::contribution(Index j, double x) const {
@@ -192,8 +192,7 @@ void Hbos::load_state(Index n_features, const ModelState& state) {
   // Every feature at least one bin (so the offsets increase and stay inside the edges),
   // edges strictly increasing, densities non-negative.
   for (const Index offset : offsets)
-    if (offset < 0 || offset > static_cast<Index>(edges.size()))
-      fail("edge_offsets out of range");
+    if (offset < 0 || offset > static_cast<Index>(edges.size())) fail("edge_offsets out of range");
   for (Index j = 0; j < n_features; ++j)
     if (offsets[j + 1] - offsets[j] < 2)
       fail(fmt::format("feature {} has fewer than two edges", j));

@@ -68,9 +68,10 @@ Index validated_sample_size(const ModelState& state, Index max_sample_size, cons
   const Index psi = state.integer_value("effective_sample_size");
   const double norm = state.real_value("path_length_normaliser");
   if (psi < 1 || psi > max_sample_size || norm != average_path_length(psi))
-    throw DataError(fmt::format("{}: invalid {}: effective_sample_size and "
-                                "path_length_normaliser disagree",
-                                state.where, model));
+    throw DataError(
+        fmt::format("{}: invalid {}: effective_sample_size and "
+                    "path_length_normaliser disagree",
+                    state.where, model));
   return psi;
 }
 
@@ -80,8 +81,8 @@ int isolation_depth_limit(std::int64_t max_depth, Index sample_size) {
 }
 
 std::vector<Index> grow_sampled_trees(FitContext& context, RowSource& source, Index n_trees,
-                                      Index sample_size, std::uint64_t seed,
-                                      std::string_view name, const GrowTree& grow) {
+                                      Index sample_size, std::uint64_t seed, std::string_view name,
+                                      const GrowTree& grow) {
   const Index n = source.global_rows(), d = source.n_features();
   // Each tree's sample, by global row index: any rank can compute any tree's sample.
   const std::string sample_stream = fmt::format("{}.sample", name);
@@ -311,7 +312,8 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
   const std::size_t n_nodes = feature.size();
   const auto& left = state.integer("node_left", n_nodes);
   const auto& value = state.real("node_value", n_nodes);
-  const Index psi = validated_sample_size(state, params_.integer("sample_size"), "isolation forest");
+  const Index psi =
+      validated_sample_size(state, params_.integer("sample_size"), "isolation forest");
   const std::vector<Index> offsets = validated_tree_offsets(
       state, params_.integer("n_trees"), static_cast<Index>(n_nodes), "isolation forest");
   for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {

@@ -40,7 +40,7 @@ class ExtendedIsolationForest final : public Detector {
 
   ParamSet params_;
   Index n_features_ = 0;
-  Index sample_size_ = 0;  ///< effective: min(sample_size, rows)
+  Index sample_size_ = 0;             ///< effective: min(sample_size, rows)
   std::vector<double> mean_, scale_;  ///< trees see z = (x - mean) / scale
   // The model: all trees' nodes, tree t at [tree_offsets_[t], tree_offsets_[t + 1]). Node i
   // is a leaf when left_[i] = -1 (value_[i] = depth + c(leaf size)); otherwise rows with

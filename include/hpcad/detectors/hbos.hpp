@@ -7,8 +7,9 @@
 /// Distributed training: the global minimum, maximum and non-NaN count of every column
 /// (one reduction), the bin edges from them (static: n_bins equal widths, as numpy's
 /// histogram) or from exact global quantiles (quantile: global_quantiles at i / n_bins,
-/// about equal counts per bin, edges that coincide merged), then the bin counts of every column as int64 sums (one
-/// reduction). Everything is exact, so the model is bitwise identical for any rank count.
+/// about equal counts per bin, edges that coincide merged), then the bin counts of every column as
+/// int64 sums (one reduction). Everything is exact, so the model is bitwise identical for any rank
+/// count.
 #include <vector>
 
 #include "hpcad/detectors/detector.hpp"

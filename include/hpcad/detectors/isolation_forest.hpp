@@ -70,8 +70,8 @@ using GrowTree = std::function<Index(Index tree, std::span<const double> sample)
 /// allgathering the caller's node arrays puts the trees in order. Returns every tree's node
 /// offsets (n_trees + 1 values, from 0), the same on every rank.
 std::vector<Index> grow_sampled_trees(FitContext& context, RowSource& source, Index n_trees,
-                                      Index sample_size, std::uint64_t seed,
-                                      std::string_view name, const GrowTree& grow);
+                                      Index sample_size, std::uint64_t seed, std::string_view name,
+                                      const GrowTree& grow);
 
 /// Grows one tree on `sample` (row-major, n_features columns) with the given stream.
 IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_features, int max_depth,
