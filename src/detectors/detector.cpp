@@ -1,6 +1,8 @@
 #include "hpcad/detectors/detector.hpp"
 
 #include "hpcad/core/registry.hpp"
+#include "hpcad/detectors/extended_isolation_forest.hpp"
+#include "hpcad/detectors/hbos.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
 #include "hpcad/detectors/kmeans.hpp"
 #include "hpcad/detectors/mahalanobis.hpp"
@@ -36,6 +38,8 @@ const std::vector<DetectorInfo>& detector_registry() {
       entry<KMeans>("kmeans", "distance to the nearest k-means centre (standardised)"),
       entry<Knn>("knn", "distance to the k-th nearest neighbour (standardised)"),
       entry<Lof>("lof", "local outlier factor (Breunig et al. 2000, standardised)"),
+      entry<Hbos>("hbos", "histogram-based outlier score (Goldstein & Dengel 2012, as PyOD)"),
+      entry<ExtendedIsolationForest>("eif", "extended isolation forest (Hariri et al. 2019)"),
   };
   return registry;
 }

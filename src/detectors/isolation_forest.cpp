@@ -17,31 +17,27 @@ namespace {
 constexpr double kConstantFeatureTolerance = 1e-7;
 constexpr double kEulerGamma = 0.5772156649015329;
 
-/// Why nodes [begin, begin + size) of the state arrays are not one well-formed isolation
-/// tree, or "" when they are. Every index is checked in 64 bits before anything is narrowed
-/// or followed: an internal node's feature lies in [0, n_features) and its children (left,
-/// left + 1) come after it inside the tree; every node but the root has exactly one parent,
-/// so the nodes form a single tree and the depths below are exact; a leaf has left = -1 and
-/// a finite, non-negative path length; no leaf is deeper than `max_depth`, which bounds the
-/// walk (a crafted chain of nodes would otherwise make scoring quadratic).
-std::string tree_problem(const std::vector<std::int64_t>& feature,
-                         const std::vector<std::int64_t>& left, const std::vector<double>& value,
-                         Index begin, Index size, Index n_features, int max_depth) {
+}  // namespace
+
+std::string tree_structure_problem(const std::vector<std::int64_t>& left,
+                                   const std::vector<double>& value, Index begin, Index size,
+                                   int max_depth, const NodeCheck& is_leaf,
+                                   const NodeCheck& split_ok, const char* split_name) {
   std::vector<int> depth(static_cast<std::size_t>(size), -1);
   depth[0] = 0;
   for (Index i = 0; i < size; ++i) {
     const Index at = begin + i;
     if (depth[i] < 0) return fmt::format("node {} has no parent", i);
     if (!std::isfinite(value[at])) return fmt::format("node {}: non-finite value", i);
-    if (feature[at] == -1) {
+    if (is_leaf(at)) {
       if (left[at] != -1 || value[at] < 0)
         return fmt::format("leaf {}: child index or path length out of range", i);
       if (depth[i] > max_depth)
         return fmt::format("leaf {} is deeper than max_depth = {}", i, max_depth);
       continue;
     }
-    if (feature[at] < 0 || feature[at] >= n_features || left[at] <= i || left[at] >= size - 1)
-      return fmt::format("node {}: feature or child index out of range", i);
+    if (!split_ok(at) || left[at] <= i || left[at] >= size - 1)
+      return fmt::format("node {}: {} or child index out of range", i, split_name);
     if (depth[left[at]] >= 0 || depth[left[at] + 1] >= 0)
       return fmt::format("node {}: a child already has a parent", i);
     depth[left[at]] = depth[left[at] + 1] = depth[i] + 1;
@@ -49,7 +45,79 @@ std::string tree_problem(const std::vector<std::int64_t>& feature,
   return "";
 }
 
-}  // namespace
+std::vector<Index> validated_tree_offsets(const ModelState& state, Index n_trees, Index n_nodes,
+                                          const char* model) {
+  const auto& offsets = state.integer("tree_offsets");
+  auto fail = [&](const std::string& why) {
+    throw DataError(fmt::format("{}: invalid {}: {}", state.where, model, why));
+  };
+  if (static_cast<Index>(offsets.size()) - 1 != n_trees)
+    fail("tree count differs from the n_trees hyperparameter");
+  if (offsets.front() != 0 || offsets.back() != n_nodes)
+    fail("tree_offsets do not span the node arrays");
+  for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
+    if (offsets[t + 1] <= offsets[t] || offsets[t + 1] > n_nodes)
+      fail(fmt::format("tree {} is empty or its offsets are out of order", t));
+    if (offsets[t + 1] - offsets[t] > std::numeric_limits<std::int32_t>::max())
+      fail(fmt::format("tree {} is too large", t));
+  }
+  return offsets;
+}
+
+Index validated_sample_size(const ModelState& state, Index max_sample_size, const char* model) {
+  const Index psi = state.integer_value("effective_sample_size");
+  const double norm = state.real_value("path_length_normaliser");
+  if (psi < 1 || psi > max_sample_size || norm != average_path_length(psi))
+    throw DataError(
+        fmt::format("{}: invalid {}: effective_sample_size and "
+                    "path_length_normaliser disagree",
+                    state.where, model));
+  return psi;
+}
+
+int isolation_depth_limit(std::int64_t max_depth, Index sample_size) {
+  if (max_depth > 0) return static_cast<int>(max_depth);
+  return static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size, 2))));
+}
+
+std::vector<Index> grow_sampled_trees(FitContext& context, RowSource& source, Index n_trees,
+                                      Index sample_size, std::uint64_t seed, std::string_view name,
+                                      const GrowTree& grow) {
+  const Index n = source.global_rows(), d = source.n_features();
+  // Each tree's sample, by global row index: any rank can compute any tree's sample.
+  const std::string sample_stream = fmt::format("{}.sample", name);
+  std::vector<std::vector<Index>> samples(static_cast<std::size_t>(n_trees));
+  std::vector<Index> wanted;
+  for (Index t = 0; t < n_trees; ++t) {
+    RandomStream rng(seed, sample_stream, static_cast<std::uint64_t>(t));
+    samples[t] = sample_without_replacement(n, sample_size, rng);
+    wanted.insert(wanted.end(), samples[t].begin(), samples[t].end());
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  const std::vector<double> sampled_rows = gather_rows(source, wanted);
+  context.log.debug("{}: gathered {} distinct sampled rows for {} trees", name, wanted.size(),
+                    n_trees);
+
+  // This rank grows a contiguous block of trees; their sizes are gathered in tree order.
+  Comm& comm = context.comm;
+  const IndexRange mine = partition_rows(n_trees, comm.size(), comm.rank());
+  std::vector<Index> tree_sizes;
+  std::vector<double> sample(static_cast<std::size_t>(sample_size * d));
+  for (Index t = mine.begin; t < mine.end; ++t) {
+    for (Index i = 0; i < sample_size; ++i) {
+      const Index at =
+          std::lower_bound(wanted.begin(), wanted.end(), samples[t][i]) - wanted.begin();
+      std::copy_n(sampled_rows.begin() + at * d, d, sample.begin() + i * d);
+    }
+    tree_sizes.push_back(grow(t, sample));
+  }
+  std::vector<Index> offsets{0};
+  for (const Index size : comm.allgatherv<Index>(tree_sizes))
+    offsets.push_back(offsets.back() + size);
+  check_internal(static_cast<Index>(offsets.size()) == n_trees + 1, "every tree gathered once");
+  return offsets;
+}
 
 double average_path_length(Index n) {
   if (n <= 1) return 0.0;
@@ -134,65 +202,34 @@ std::vector<ParamSpec> IsolationForest::param_specs() {
 }
 
 void IsolationForest::fit(FitContext& context, RowSource& source) {
-  Comm& comm = context.comm;
   const Index n = source.global_rows();
   if (n == 0) throw DataError("cannot fit an isolation forest: the input has no rows");
   n_features_ = source.n_features();
   if (n_features_ == 0)
     throw DataError("cannot fit an isolation forest: the input has no features");
-  const Index n_trees = params_.integer("n_trees");
   const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
   sample_size_ = std::min<Index>(params_.integer("sample_size"), n);
   const int max_depth = depth_limit(sample_size_);
-
-  // Each tree's sample, by global row index: any rank can compute any tree's sample.
-  std::vector<std::vector<Index>> samples(static_cast<std::size_t>(n_trees));
-  std::vector<Index> wanted;
-  for (Index t = 0; t < n_trees; ++t) {
-    RandomStream rng(seed, "iforest.sample", static_cast<std::uint64_t>(t));
-    samples[t] = sample_without_replacement(n, sample_size_, rng);
-    wanted.insert(wanted.end(), samples[t].begin(), samples[t].end());
-  }
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  const std::vector<double> sampled_rows = gather_rows(source, wanted);
-  context.log.debug("iforest: gathered {} distinct sampled rows for {} trees", wanted.size(),
-                    n_trees);
-
-  // This rank grows a contiguous block of trees; the blocks are gathered in tree order.
-  const IndexRange mine = partition_rows(n_trees, comm.size(), comm.rank());
   IsolationTree grown;  // this rank's trees, concatenated
-  std::vector<Index> tree_sizes;
-  std::vector<double> sample(static_cast<std::size_t>(sample_size_ * n_features_));
-  for (Index t = mine.begin; t < mine.end; ++t) {
-    for (Index i = 0; i < sample_size_; ++i) {
-      const Index at =
-          std::lower_bound(wanted.begin(), wanted.end(), samples[t][i]) - wanted.begin();
-      std::copy_n(sampled_rows.begin() + at * n_features_, n_features_,
-                  sample.begin() + i * n_features_);
-    }
-    RandomStream rng(seed, "iforest.split", static_cast<std::uint64_t>(t));
-    const IsolationTree tree = grow_isolation_tree(sample, n_features_, max_depth, rng);
-    grown.feature.insert(grown.feature.end(), tree.feature.begin(), tree.feature.end());
-    grown.left.insert(grown.left.end(), tree.left.begin(), tree.left.end());
-    grown.value.insert(grown.value.end(), tree.value.begin(), tree.value.end());
-    tree_sizes.push_back(static_cast<Index>(tree.feature.size()));
-  }
-  feature_ = comm.allgatherv<std::int32_t>(grown.feature);
-  left_ = comm.allgatherv<std::int32_t>(grown.left);
-  value_ = comm.allgatherv<double>(grown.value);
-  tree_offsets_.assign(1, 0);
-  for (const Index size : comm.allgatherv<Index>(tree_sizes))
-    tree_offsets_.push_back(tree_offsets_.back() + size);
-  check_internal(static_cast<Index>(tree_offsets_.size()) == n_trees + 1,
-                 "every tree gathered once");
-  normaliser_ = average_path_length(sample_size_) * static_cast<double>(n_trees);
+  tree_offsets_ = grow_sampled_trees(
+      context, source, params_.integer("n_trees"), sample_size_, seed, "iforest",
+      [&](Index t, std::span<const double> sample) {
+        RandomStream rng(seed, "iforest.split", static_cast<std::uint64_t>(t));
+        const IsolationTree tree = grow_isolation_tree(sample, n_features_, max_depth, rng);
+        grown.feature.insert(grown.feature.end(), tree.feature.begin(), tree.feature.end());
+        grown.left.insert(grown.left.end(), tree.left.begin(), tree.left.end());
+        grown.value.insert(grown.value.end(), tree.value.begin(), tree.value.end());
+        return static_cast<Index>(tree.feature.size());
+      });
+  feature_ = context.comm.allgatherv<std::int32_t>(grown.feature);
+  left_ = context.comm.allgatherv<std::int32_t>(grown.left);
+  value_ = context.comm.allgatherv<double>(grown.value);
+  normaliser_ = average_path_length(sample_size_) * static_cast<double>(params_.integer("n_trees"));
   build_walk_layout();
 }
 
 int IsolationForest::depth_limit(Index sample_size) const {
-  if (params_.integer("max_depth") > 0) return static_cast<int>(params_.integer("max_depth"));
-  return static_cast<int>(std::ceil(std::log2(std::max<Index>(sample_size, 2))));
+  return isolation_depth_limit(params_.integer("max_depth"), sample_size);
 }
 
 void IsolationForest::build_walk_layout() {
@@ -275,27 +312,18 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
   const std::size_t n_nodes = feature.size();
   const auto& left = state.integer("node_left", n_nodes);
   const auto& value = state.real("node_value", n_nodes);
-  const auto& offsets = state.integer("tree_offsets");
-  const Index psi = state.integer_value("effective_sample_size");
-  const double norm = state.real_value("path_length_normaliser");
-  auto fail = [&](const std::string& why) {
-    throw DataError(fmt::format("{}: invalid isolation forest: {}", state.where, why));
-  };
-  if (psi < 1 || psi > params_.integer("sample_size") || norm != average_path_length(psi))
-    fail("effective_sample_size and path_length_normaliser disagree");
-  if (static_cast<Index>(offsets.size()) - 1 != params_.integer("n_trees"))
-    fail("tree count differs from the n_trees hyperparameter");
-  if (offsets.front() != 0 || offsets.back() != static_cast<Index>(n_nodes))
-    fail("tree_offsets do not span the node arrays");
+  const Index psi =
+      validated_sample_size(state, params_.integer("sample_size"), "isolation forest");
+  const std::vector<Index> offsets = validated_tree_offsets(
+      state, params_.integer("n_trees"), static_cast<Index>(n_nodes), "isolation forest");
   for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
-    if (offsets[t + 1] <= offsets[t] || offsets[t + 1] > static_cast<Index>(n_nodes))
-      fail(fmt::format("tree {} is empty or its offsets are out of order", t));
-    const Index size = offsets[t + 1] - offsets[t];
-    if (size > std::numeric_limits<std::int32_t>::max())
-      fail(fmt::format("tree {} is too large", t));
-    const std::string problem =
-        tree_problem(feature, left, value, offsets[t], size, n_features, depth_limit(psi));
-    if (!problem.empty()) fail(fmt::format("tree {} {}", t, problem));
+    const std::string problem = tree_structure_problem(
+        left, value, offsets[t], offsets[t + 1] - offsets[t], depth_limit(psi),
+        [&](Index at) { return feature[at] == -1; },
+        [&](Index at) { return feature[at] >= 0 && feature[at] < n_features; }, "feature");
+    if (!problem.empty())
+      throw DataError(
+          fmt::format("{}: invalid isolation forest: tree {} {}", state.where, t, problem));
   }
   n_features_ = n_features;
   sample_size_ = psi;
@@ -303,7 +331,7 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
   left_.assign(left.begin(), left.end());
   value_ = value;
   tree_offsets_ = offsets;
-  normaliser_ = norm * static_cast<double>(offsets.size() - 1);
+  normaliser_ = average_path_length(psi) * static_cast<double>(offsets.size() - 1);
   build_walk_layout();
 }
 

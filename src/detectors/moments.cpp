@@ -108,4 +108,9 @@ std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
   return global_quantiles(source.comm(), static_cast<Index>(columns.size()), pass, probs);
 }
 
+void standardize_row(const std::vector<double>& mean, const std::vector<double>& scale,
+                     std::span<const double> x, double* z) {
+  for (std::size_t j = 0; j < mean.size(); ++j) z[j] = (x[j] - mean[j]) / scale[j];
+}
+
 }  // namespace hpcad

@@ -3,6 +3,7 @@
 // holds a contiguous share of the rows (partition_rows), as in a job.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -43,10 +44,22 @@ struct Fitted {
 /// The detectors under test, with small settings.
 std::unique_ptr<Detector> detector_of(const std::string& type) {
   if (type == "iforest") return make_detector(type, forest_params(25, 64, 9));
-  if (type == "kmeans") {
-    ParamSet params(find_detector(type).params);
+  if (type == "kmeans" || type == "kmeans||") {
+    ParamSet params(find_detector("kmeans").params);
     params.set("n_clusters", std::int64_t{3});
     params.set("relative", true);
+    if (type == "kmeans||") params.set("init", std::string("k-means||"));
+    return make_detector("kmeans", params);
+  }
+  if (type == "hbos_quantile") {
+    ParamSet params(find_detector("hbos").params);
+    params.set("bins", std::string("quantile"));
+    return make_detector("hbos", params);
+  }
+  if (type == "eif") {
+    ParamSet params(find_detector(type).params);
+    params.set("n_trees", std::int64_t{25});
+    params.set("sample_size", std::int64_t{64});
     return make_detector(type, params);
   }
   if (type.starts_with("knn") || type.starts_with("lof")) {
@@ -119,8 +132,15 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance,
-                         testing::Values("iforest", "pca", "mahalanobis", "kmeans", "knn", "lof",
-                                         "knn-exact", "lof-exact"));
+                         testing::Values("iforest", "pca", "mahalanobis", "kmeans", "kmeans||",
+                                         "hbos", "hbos_quantile", "eif", "knn", "lof",
+                                         "knn-exact", "lof-exact"),
+                         [](const auto& info) {
+                           std::string name = info.param == "kmeans||" ? "kmeans_parallel"
+                                                                       : info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.

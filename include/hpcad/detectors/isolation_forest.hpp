@@ -9,6 +9,9 @@
 /// "iforest.split", t); trees are allgathered in tree order. The model therefore depends only on
 /// the data and the seed, not on the rank count or how rows are split.
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "hpcad/core/rng.hpp"
@@ -28,6 +31,47 @@ struct IsolationTree {
   std::vector<std::int32_t> left;
   std::vector<double> value;
 };
+
+/// A test of node `at` (an index into the node arrays).
+using NodeCheck = std::function<bool(Index at)>;
+
+/// Why nodes [begin, begin + size) of the node arrays are not one well-formed binary tree,
+/// or "" when they are: a leaf (is_leaf) has left = -1 and a finite, non-negative path
+/// length in value, at depth <= max_depth (a crafted chain of nodes would otherwise make
+/// scoring quadratic); an internal node has a valid split (split_ok; `split_name` names it
+/// in the message) and children left, left + 1 after it inside the tree with no other
+/// parent, so the nodes form a single tree. Indices are checked in 64 bits before use.
+std::string tree_structure_problem(const std::vector<std::int64_t>& left,
+                                   const std::vector<double>& value, Index begin, Index size,
+                                   int max_depth, const NodeCheck& is_leaf,
+                                   const NodeCheck& split_ok, const char* split_name);
+
+/// The loaded "tree_offsets" of a forest of `n_trees` trees over `n_nodes` nodes: from 0 to
+/// n_nodes, strictly increasing, each tree below 2^31 nodes; DataError naming `model` else.
+std::vector<Index> validated_tree_offsets(const ModelState& state, Index n_trees, Index n_nodes,
+                                          const char* model);
+
+/// The loaded "effective_sample_size" (in [1, max_sample_size]) after checking that
+/// "path_length_normaliser" is its c(psi); DataError naming `model` else.
+Index validated_sample_size(const ModelState& state, Index max_sample_size, const char* model);
+
+/// The deepest a leaf may be for trees grown on `sample_size` rows: max_depth, or
+/// ceil(log2(sample_size)) when it is 0 (scikit-learn's default).
+int isolation_depth_limit(std::int64_t max_depth, Index sample_size);
+
+/// Grows tree `tree` on `sample` (sample_size x n_features, row-major) into the caller's
+/// arrays and returns its node count.
+using GrowTree = std::function<Index(Index tree, std::span<const double> sample)>;
+
+/// Collective. The sampling every isolation-type forest shares: tree t's sample is drawn
+/// uniformly without replacement from all rows by global row index from the stream (seed,
+/// "<name>.sample", t); all sampled rows are gathered in one pass over the source; this rank
+/// grows a contiguous block of trees (partition_rows) in tree order by calling `grow`, so
+/// allgathering the caller's node arrays puts the trees in order. Returns every tree's node
+/// offsets (n_trees + 1 values, from 0), the same on every rank.
+std::vector<Index> grow_sampled_trees(FitContext& context, RowSource& source, Index n_trees,
+                                      Index sample_size, std::uint64_t seed, std::string_view name,
+                                      const GrowTree& grow);
 
 /// Grows one tree on `sample` (row-major, n_features columns) with the given stream.
 IsolationTree grow_isolation_tree(std::span<const double> sample, Index n_features, int max_depth,
@@ -55,8 +99,7 @@ class IsolationForest final : public Detector {
     std::int32_t next_left;
     double threshold;
   };
-  /// Local. The deepest a leaf may be for trees grown on `sample_size` rows: max_depth, or
-  /// ceil(log2(sample_size)) when it is 0 (scikit-learn's default).
+  /// Local. isolation_depth_limit with this forest's max_depth.
   int depth_limit(Index sample_size) const;
   void build_walk_layout();
 

@@ -3,8 +3,12 @@
 /// optionally divided by that cluster's mean distance, as scikit-learn's StandardScaler +
 /// KMeans(k).transform(X).min(axis=1).
 ///
-/// Distributed training: global mean and scale (exact moments); initial centres by
-/// k-means++ on a sample drawn by global row index (the same on every rank); Lloyd
+/// Distributed training: global mean and scale (exact moments); initial points identical on
+/// every rank: a sample drawn by global row index (k-means++), or k-means|| candidates
+/// (Bahmani et al. 2012: rows joining with probability proportional to their squared
+/// distance, decided per global row, weighted by the rows nearest to them); n_init greedy
+/// k-means++ seedings of those points, each refined by Lloyd on them, the lowest inertia
+/// kept (scikit-learn's n_init, on the points instead of all rows); then Lloyd
 /// iterations whose per-cluster sums (ExactSum) and counts are combined by one reduction per
 /// iteration; an empty cluster is re-seeded deterministically with the sample row farthest
 /// from its centre. The model is bitwise identical for any rank count.
@@ -13,6 +17,8 @@
 #include "hpcad/detectors/detector.hpp"
 
 namespace hpcad {
+
+struct WeightedPoints;
 
 class KMeans final : public Detector {
  public:
@@ -31,6 +37,10 @@ class KMeans final : public Detector {
   /// Squared distance of standardised row `z` to its nearest centre, and that centre.
   std::pair<double, Index> nearest(const double* z) const;
   void standardize(std::span<const double> x, double* z) const;
+  /// Collective. The k-means++ initial points: a global sample, standardised, unit weights.
+  WeightedPoints sampled_points(RowSource& source, std::uint64_t seed) const;
+  /// Collective. The k-means|| candidates, standardised, weighted.
+  WeightedPoints parallel_candidates(RowSource& source, std::uint64_t seed) const;
 
   ParamSet params_;
   std::vector<double> mean_, scale_;   ///< z = (x - mean) / scale

@@ -45,5 +45,8 @@ FiniteColumnStats finite_column_stats(RowSource& source, std::span<const Index> 
 std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
                                                          std::span<const Index> columns,
                                                          std::span<const double> probs);
+/// z = (x - mean) / scale, column by column (a model's stored standardisation).
+void standardize_row(const std::vector<double>& mean, const std::vector<double>& scale,
+                     std::span<const double> x, double* z);
 
 }  // namespace hpcad
