@@ -5,6 +5,8 @@
 #include "hpcad/detectors/kmeans.hpp"
 #include "hpcad/detectors/mahalanobis.hpp"
 #include "hpcad/detectors/pca.hpp"
+#include "hpcad/detectors/ocsvm.hpp"
+#include "hpcad/detectors/autoencoder.hpp"
 
 namespace hpcad {
 
@@ -24,6 +26,8 @@ const std::vector<DetectorInfo>& detector_registry() {
       entry<Pca>("pca", "PCA reconstruction error (standardised, top components)"),
       entry<Mahalanobis>("mahalanobis", "Mahalanobis distance under the global covariance"),
       entry<KMeans>("kmeans", "distance to the nearest k-means centre (standardised)"),
+      entry<OneClassSvm>("ocsvm", "one-class SVM: Nystroem features, SGD on the linear objective"),
+      entry<Autoencoder>("autoencoder", "reconstruction error of a small dense autoencoder"),
   };
   return registry;
 }

@@ -139,5 +139,118 @@ class MahalanobisTest(HpcadTestCase):
                 self.assertTrue(np.array_equal(scores.view(np.uint64), first.view(np.uint64)))
 
 
+def runs_on_ranks(test, config, directory, ranks=(1, 2, 3, 4)):
+    """Scores and model state arrays of `config` run on each rank count, asserted bitwise equal
+    to the 1-rank run; returns the 1-rank scores and the model file path."""
+    first = None
+    for n in ranks:
+        out = os.path.join(directory, f"r{n}")
+        test.run_ok(["run", "--config", config, "--set", f"output.path={out}.h5",
+                     "--set", f"output.model={out}-model.h5", "--set", "input.block_rows=61"], n)
+        scores = read_scores(f"{out}.h5")
+        with h5py.File(f"{out}-model.h5") as f:
+            state = {k: f["state"][k][:] for k in f["state"]}
+        if first is None:
+            first = (scores, state, f"{out}-model.h5")
+            continue
+        test.assertTrue(np.array_equal(scores.view(np.uint64), first[0].view(np.uint64)), n)
+        for k, v in state.items():
+            test.assertTrue(np.array_equal(v.view(np.uint64), first[1][k].view(np.uint64)), (n, k))
+    return first[0], first[2]
+
+
+def adbench(name):
+    with h5py.File(os.path.join(ADBENCH, f"{name}.h5")) as f:
+        return f["X"][:], f["y"][:]
+
+
+class OcsvmTest(HpcadTestCase):
+    """Nystroem + SGD one-class SVM against scikit-learn's Nystroem + SGDOneClassSVM and kernel
+    OneClassSVM (REFERENCE.csv). SGD paths differ from scikit-learn's, so scores are compared
+    by ROC-AUC, not row by row."""
+
+    def test_bitwise_identical_on_one_to_four_ranks_and_auc_near_scikit_learn(self):
+        from sklearn.kernel_approximation import Nystroem
+        from sklearn.linear_model import SGDOneClassSVM
+        from sklearn.metrics import roc_auc_score
+        d = temp_dir(self)
+        kernel = reference_auc("ocsvm")
+        for name in ("cardio", "wbc"):
+            x, y = adbench(name)
+            scores, _ = runs_on_ranks(self, detector_config(d, os.path.join(ADBENCH, f"{name}.h5"), "ocsvm"), d)
+            z = StandardScaler().fit_transform(x)
+            phi = Nystroem(gamma=1 / (z.shape[1] * z.var()), n_components=100, random_state=0).fit_transform(z)
+            sgd = roc_auc_score(y, -SGDOneClassSVM(nu=0.1, random_state=0).fit(phi).decision_function(phi))
+            ours = roc_auc_score(y, scores)
+            print(f"ocsvm {name}: hpcad {ours:.4f} sklearn Nystroem+SGD {sgd:.4f} OneClassSVM {kernel[name]:.4f}")
+            self.assertGreater(ours, max(sgd, kernel[name]) - 0.05, name)
+
+    def test_roc_auc_parity_on_the_24_adbench_sets(self):
+        parity(self, "ocsvm")
+
+    def test_bad_nu_is_refused(self):
+        d = temp_dir(self)
+        config = detector_config(d, os.path.join(ADBENCH, "wbc.h5"), "ocsvm", "nu = 0.0")
+        r = self.run_failing(["run", "--config", config], 2)
+        self.assertIn("detector.nu = 0: must be in (0, 1]", r.stderr)
+
+
+def autoencoder_reconstruction(model_path, x):
+    """Mean squared reconstruction error per row from the saved model, in numpy (the layout
+    documented in autoencoder.hpp)."""
+    with h5py.File(model_path) as f:
+        state = {k: f["state"][k][:] for k in f["state"]}
+    z = (x - state["mean"]) / state["scale"]
+    sizes, flat, at = state["layer_sizes"], state["weights"], 0
+    a = z
+    for layer in range(len(sizes) - 1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        w = flat[at:at + n_in * n_out].reshape(n_in, n_out)  # column-major out x in = rows of W^T
+        at += n_in * n_out
+        b = flat[at:at + n_out]
+        at += n_out
+        a = a @ w + b
+        if layer < len(sizes) - 2:
+            a = np.maximum(a, 0)
+    assert at == len(flat)
+    return ((a - z) ** 2).mean(axis=1)
+
+
+class AutoencoderTest(HpcadTestCase):
+    def test_bitwise_identical_on_one_to_four_ranks_and_numpy_forward_pass(self):
+        d = temp_dir(self)
+        x, y = adbench("cardio")
+        config = detector_config(d, os.path.join(ADBENCH, "cardio.h5"), "autoencoder", "epochs = 20")
+        scores, model = runs_on_ranks(self, config, d)
+        np.testing.assert_allclose(scores, autoencoder_reconstruction(model, x), rtol=1e-12, atol=1e-14)
+        # Train once, score many: the saved model scores the same rows bitwise.
+        self.run_ok(["score", "--config", config, "--model", model, "--set", f"output.path={d}/again.h5"], 3)
+        self.assertTrue(np.array_equal(read_scores(f"{d}/again.h5").view(np.uint64), scores.view(np.uint64)))
+
+    def test_roc_auc_near_an_mlp_regressor_autoencoder(self):
+        from sklearn.metrics import roc_auc_score
+        from sklearn.neural_network import MLPRegressor
+        d = temp_dir(self)
+        diffs = []
+        for name in ("cardio", "thyroid", "satimage-2", "wbc", "pendigits", "annthyroid"):
+            x, y = adbench(name)
+            self.run_ok(["run", "--config", detector_config(d, os.path.join(ADBENCH, f"{name}.h5"), "autoencoder"),
+                         "--set", "output.model="], 2)
+            ours = roc_auc_score(y, read_scores(os.path.join(d, "scores.h5")))
+            z = StandardScaler().fit_transform(x)
+            mlp = MLPRegressor(hidden_layer_sizes=(8, 4, 8), random_state=0, early_stopping=True).fit(z, z)
+            theirs = roc_auc_score(y, ((mlp.predict(z) - z) ** 2).mean(axis=1))
+            print(f"autoencoder {name}: hpcad {ours:.4f} sklearn MLPRegressor {theirs:.4f}")
+            diffs.append(ours - theirs)
+            self.assertGreater(ours - theirs, -0.05, name)
+        self.assertGreater(sum(diffs) / len(diffs), -0.02)
+
+    def test_empty_hidden_list_is_refused(self):
+        d = temp_dir(self)
+        config = detector_config(d, os.path.join(ADBENCH, "wbc.h5"), "autoencoder", "hidden = []")
+        r = self.run_failing(["run", "--config", config], 2)
+        self.assertIn("detector.hidden = []: the autoencoder needs at least one hidden layer", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
