@@ -60,7 +60,7 @@ std::vector<ParamSpec> Autoencoder::param_specs() {
                          "by more than tol (the best weights are kept)"),
       ParamSpec::real("tol", 1e-4, 0.0, 1e300, "improvement of the validation loss that counts"),
   };
-  for (ParamSpec& spec : minibatch_param_specs(100, 100'000)) specs.push_back(std::move(spec));
+  for (ParamSpec& spec : minibatch_param_specs(100, 200, 100'000)) specs.push_back(std::move(spec));
   return specs;
 }
 

@@ -36,11 +36,12 @@ void ColumnScaling::apply(std::span<const double> x, double* z) const {
 }
 
 std::vector<ParamSpec> minibatch_param_specs(std::int64_t default_epochs,
+                                             std::int64_t default_batch_size,
                                              std::int64_t default_max_samples) {
   return {
       ParamSpec::integer("epochs", default_epochs, 1, 1'000'000,
                          "passes over the training sample (in minibatches)"),
-      ParamSpec::integer("batch_size", 64, 1, 1 << 24,
+      ParamSpec::integer("batch_size", default_batch_size, 1, 1 << 24,
                          "rows per minibatch, drawn by position in the training sample, so "
                          "the same rows for any rank count"),
       ParamSpec::integer("max_samples", default_max_samples, 1, 1'000'000'000,

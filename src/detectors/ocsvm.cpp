@@ -58,7 +58,7 @@ std::vector<ParamSpec> OneClassSvm::param_specs() {
                         "convex objective, Bottou's schedule) or \"constant\" eta0"),
       ParamSpec::real("eta0", 0.5, 1e-12, 1e6, "initial (or constant) step size"),
   };
-  for (ParamSpec& spec : minibatch_param_specs(30, 100'000)) specs.push_back(std::move(spec));
+  for (ParamSpec& spec : minibatch_param_specs(30, 64, 100'000)) specs.push_back(std::move(spec));
   return specs;
 }
 

@@ -37,6 +37,7 @@ struct ColumnScaling {
 /// The `seed` and `standardize` parameters every gradient-trained detector has, and the
 /// minibatch ones (batch_size, epochs, max_samples).
 std::vector<ParamSpec> minibatch_param_specs(std::int64_t default_epochs,
+                                             std::int64_t default_batch_size,
                                              std::int64_t default_max_samples);
 
 /// Rows of the table at sorted global indices, each held (mapped to `width` values, e.g.
