@@ -191,19 +191,18 @@ void Autoencoder::fit(FitContext& context, RowSource& source) {
     for (Index& position : order) position = training[position];
     for (Index begin = 0; begin < n_train; begin += batch_size) {
       const Index size = std::min(batch_size, n_train - begin);
-      std::vector<double> gradient = sum_row_terms(
-          comm, shard, std::span(order).subspan(begin, size), n_weights,
-          [&](const double* z, std::span<double> out) { row_gradient(z, out); });
+      std::vector<double> gradient =
+          sum_row_terms(comm, shard, std::span(order).subspan(begin, size), n_weights,
+                        [&](const double* z, std::span<double> out) { row_gradient(z, out); });
       for (double& g : gradient) g /= static_cast<double>(size);
       adam.step(flat, gradient);
       set_flat_weights(flat);
     }
     if (held_out == 0) continue;
-    const double loss = sum_row_terms(comm, shard, validation, 1,
-                                      [&](const double* z, std::span<double> out) {
-                                        out[0] = row_loss(z);
-                                      })[0] /
-                        static_cast<double>(held_out);
+    const double loss =
+        sum_row_terms(comm, shard, validation, 1,
+                      [&](const double* z, std::span<double> out) { out[0] = row_loss(z); })[0] /
+        static_cast<double>(held_out);
     if (!std::isfinite(loss))
       throw DataError(fmt::format(
           "autoencoder: the validation loss diverged at epoch {} (lower learning_rate)", epoch));
@@ -245,9 +244,10 @@ void Autoencoder::load_state(Index n_features, const ModelState& state) {
   ColumnScaling scaling = ColumnScaling::load(state, d, "autoencoder");
   const std::vector<Index> sizes = layer_sizes(params_, n_features);
   if (state.integer("layer_sizes") != std::vector<std::int64_t>(sizes.begin(), sizes.end()))
-    throw DataError(fmt::format("{}: autoencoder layer_sizes are not (n_features, hidden..., "
-                                "n_features) = ({})",
-                                state.where, fmt::join(sizes, ", ")));
+    throw DataError(
+        fmt::format("{}: autoencoder layer_sizes are not (n_features, hidden..., "
+                    "n_features) = ({})",
+                    state.where, fmt::join(sizes, ", ")));
   std::size_t count = 0;
   for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
     count += static_cast<std::size_t>(sizes[l + 1] * (sizes[l] + 1));

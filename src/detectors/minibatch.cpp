@@ -56,8 +56,7 @@ std::vector<ParamSpec> minibatch_param_specs(std::int64_t default_epochs,
   };
 }
 
-SampleShard::SampleShard(RowSource& source, std::vector<Index> rows, Index width,
-                         const RowMap& map)
+SampleShard::SampleShard(RowSource& source, std::vector<Index> rows, Index width, const RowMap& map)
     : rows_(std::move(rows)), width_(width) {
   const Index d = source.n_features();
   const std::vector<double> raw = gather_local_rows(source, rows_);

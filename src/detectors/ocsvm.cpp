@@ -106,8 +106,8 @@ void OneClassSvm::fit(FitContext& context, RowSource& source) {
     throw DataError("ocsvm: the eigen-decomposition of the landmark kernel did not converge");
   const Eigen::VectorXd inverse_root =
       solver.eigenvalues().cwiseMax(1e-12).cwiseSqrt().cwiseInverse();
-  const Eigen::MatrixXd root = solver.eigenvectors() * inverse_root.asDiagonal() *
-                               solver.eigenvectors().transpose();
+  const Eigen::MatrixXd root =
+      solver.eigenvectors() * inverse_root.asDiagonal() * solver.eigenvectors().transpose();
   normalization_.resize(static_cast<std::size_t>(m * m));
   for (Index a = 0; a < m; ++a)
     for (Index b = 0; b < m; ++b) normalization_[a * m + b] = root(a, b);
@@ -117,11 +117,10 @@ void OneClassSvm::fit(FitContext& context, RowSource& source) {
   std::vector<Index> rows =
       sample_without_replacement(n, std::min(n, params_.integer("max_samples")), sample_rng);
   std::vector<double> z(static_cast<std::size_t>(d)), scratch(static_cast<std::size_t>(m));
-  const SampleShard shard(source, std::move(rows), m,
-                          [&](std::span<const double> x, double* out) {
-                            scaling_.apply(x, z.data());
-                            feature_map(z.data(), out, scratch.data());
-                          });
+  const SampleShard shard(source, std::move(rows), m, [&](std::span<const double> x, double* out) {
+    scaling_.apply(x, z.data());
+    feature_map(z.data(), out, scratch.data());
+  });
   train(source.comm(), shard, seed);
   context.log.debug("ocsvm: {} Nystroem components, gamma {}, rho {}", m, gamma_, offset_);
 }
@@ -154,8 +153,7 @@ void OneClassSvm::train(Comm& comm, const SampleShard& shard, std::uint64_t seed
             for (Index k = 0; k < m; ++k) out[k] = inside ? 0.0 : phi[k];
             out[m] = inside ? 0.0 : 1.0;
           });
-      const double eta =
-          decaying ? eta0 / (1 + eta0 * static_cast<double>(step)) : eta0;
+      const double eta = decaying ? eta0 / (1 + eta0 * static_cast<double>(step)) : eta0;
       const double weight = 1 / (nu * static_cast<double>(size));
       for (Index k = 0; k < m; ++k) w[k] -= eta * (w[k] - weight * violations[k]);
       rho -= eta * (weight * violations[m] - 1);

@@ -64,8 +64,7 @@ TEST_P(GradientDetector, ConcurrentScoringGivesTheSerialScores) {
   const std::vector<double> serial = score_slab(*detector, slab);
   std::vector<std::vector<double>> parallel(4);
   std::vector<std::thread> threads;
-  for (auto& scores : parallel)
-    threads.emplace_back([&] { scores = score_slab(*detector, slab); });
+  for (auto& scores : parallel) threads.emplace_back([&] { scores = score_slab(*detector, slab); });
   for (auto& t : threads) t.join();
   for (const auto& scores : parallel) EXPECT_EQ(scores, serial);
 }
