@@ -228,11 +228,16 @@ class AutoencoderTest(HpcadTestCase):
         self.assertTrue(np.array_equal(read_scores(f"{d}/again.h5").view(np.uint64), scores.view(np.uint64)))
 
     def test_roc_auc_near_an_mlp_regressor_autoencoder(self):
+        """Against scikit-learn's MLPRegressor fitted to reproduce its standardised input (same
+        layers, relu, Adam, batch 200, early stopping on 10%), on the ADBench sets with 1,000 to
+        5,000 rows but musk (166 features: slow for the reference). One seed each: training
+        noise alone moves a set's AUC by several hundredths (0.05-0.3 on the smallest sets), so
+        the bar is on the mean, with a loose per-set floor that catches broken training."""
         from sklearn.metrics import roc_auc_score
         from sklearn.neural_network import MLPRegressor
         d = temp_dir(self)
         diffs = []
-        for name in ("cardio", "thyroid", "satimage-2", "wbc", "pendigits", "annthyroid"):
+        for name in ("yeast", "vowels", "letter", "cardio", "waveform", "thyroid", "spambase"):
             x, y = adbench(name)
             self.run_ok(["run", "--config", detector_config(d, os.path.join(ADBENCH, f"{name}.h5"), "autoencoder"),
                          "--set", "output.model="], 2)
@@ -242,7 +247,8 @@ class AutoencoderTest(HpcadTestCase):
             theirs = roc_auc_score(y, ((mlp.predict(z) - z) ** 2).mean(axis=1))
             print(f"autoencoder {name}: hpcad {ours:.4f} sklearn MLPRegressor {theirs:.4f}")
             diffs.append(ours - theirs)
-            self.assertGreater(ours - theirs, -0.05, name)
+            self.assertGreater(ours - theirs, -0.10, name)
+        print(f"autoencoder mean difference {sum(diffs) / len(diffs):+.4f}")
         self.assertGreater(sum(diffs) / len(diffs), -0.02)
 
     def test_empty_hidden_list_is_refused(self):
