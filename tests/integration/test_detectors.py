@@ -216,6 +216,31 @@ def autoencoder_reconstruction(model_path, x):
     return ((a - z) ** 2).mean(axis=1)
 
 
+class GradientStreamingTest(HpcadTestCase):
+    def test_streamed_input_gives_the_cached_models_and_scores(self):
+        """ocsvm and autoencoder keep only their sampled rows, so a rank whose rows do not fit
+        the cache trains on the same rows and gives bitwise the same model and scores."""
+        d = temp_dir(self)
+        data = os.path.join(d, "gen.h5")
+        self.run_ok(["generate", "--rows", "300000", "--features", "8", "--seed", "5", "-o", data], 2)
+        for detector, extra in (("ocsvm", "n_components = 20\nepochs = 2\nmax_samples = 4000"),
+                                ("autoencoder", "epochs = 3\nmax_samples = 4000")):
+            config = detector_config(d, data, detector, extra)
+            runs = {}
+            for memory in ("auto", "36MiB"):  # 36 MiB: 7 MiB of rows per rank do not fit the cache
+                out = os.path.join(d, f"{detector}-{memory}")
+                self.run_ok(["run", "--config", config, "--set", f"output.path={out}.h5",
+                             "--set", f"output.model={out}-model.h5", "--set", f'run.memory_per_rank="{memory}"',
+                             "--set", "input.block_rows=8192"], 3)
+                with open(os.path.join(d, "report.json")) as f:
+                    modes = json.load(f)["memory"]["rank_modes"]
+                self.assertEqual(modes, ["memory"] * 3 if memory == "auto" else ["streamed"] * 3)
+                with h5py.File(f"{out}-model.h5") as f:
+                    state = {k: f["state"][k][:].tobytes() for k in f["state"]}
+                runs[memory] = (read_scores(f"{out}.h5").tobytes(), state)
+            self.assertEqual(runs["auto"], runs["36MiB"], detector)
+
+
 class AutoencoderTest(HpcadTestCase):
     def test_bitwise_identical_on_one_to_four_ranks_and_numpy_forward_pass(self):
         d = temp_dir(self)
