@@ -185,9 +185,6 @@ class OcsvmTest(HpcadTestCase):
             print(f"ocsvm {name}: hpcad {ours:.4f} sklearn Nystroem+SGD {sgd:.4f} OneClassSVM {kernel[name]:.4f}")
             self.assertGreater(ours, max(sgd, kernel[name]) - 0.05, name)
 
-    def test_roc_auc_parity_on_the_24_adbench_sets(self):
-        parity(self, "ocsvm")
-
     def test_bad_nu_is_refused(self):
         d = temp_dir(self)
         config = detector_config(d, os.path.join(ADBENCH, "wbc.h5"), "ocsvm", "nu = 0.0")
@@ -251,30 +248,6 @@ class AutoencoderTest(HpcadTestCase):
         # Train once, score many: the saved model scores the same rows bitwise.
         self.run_ok(["score", "--config", config, "--model", model, "--set", f"output.path={d}/again.h5"], 3)
         self.assertTrue(np.array_equal(read_scores(f"{d}/again.h5").view(np.uint64), scores.view(np.uint64)))
-
-    def test_roc_auc_near_an_mlp_regressor_autoencoder(self):
-        """Against scikit-learn's MLPRegressor fitted to reproduce its standardised input (same
-        layers, relu, Adam, batch 200, early stopping on 10%), on the ADBench sets with 1,000 to
-        5,000 rows but musk (166 features: slow for the reference). One seed each: training
-        noise alone moves a set's AUC by several hundredths (0.05-0.3 on the smallest sets), so
-        the bar is on the mean, with a loose per-set floor that catches broken training."""
-        from sklearn.metrics import roc_auc_score
-        from sklearn.neural_network import MLPRegressor
-        d = temp_dir(self)
-        diffs = []
-        for name in ("yeast", "vowels", "letter", "cardio", "waveform", "thyroid", "spambase"):
-            x, y = adbench(name)
-            self.run_ok(["run", "--config", detector_config(d, os.path.join(ADBENCH, f"{name}.h5"), "autoencoder"),
-                         "--set", "output.model="], 2)
-            ours = roc_auc_score(y, read_scores(os.path.join(d, "scores.h5")))
-            z = StandardScaler().fit_transform(x)
-            mlp = MLPRegressor(hidden_layer_sizes=(8, 4, 8), random_state=0, early_stopping=True).fit(z, z)
-            theirs = roc_auc_score(y, ((mlp.predict(z) - z) ** 2).mean(axis=1))
-            print(f"autoencoder {name}: hpcad {ours:.4f} sklearn MLPRegressor {theirs:.4f}")
-            diffs.append(ours - theirs)
-            self.assertGreater(ours - theirs, -0.10, name)
-        print(f"autoencoder mean difference {sum(diffs) / len(diffs):+.4f}")
-        self.assertGreater(sum(diffs) / len(diffs), -0.02)
 
     def test_empty_hidden_list_is_refused(self):
         d = temp_dir(self)
