@@ -13,7 +13,8 @@ from test_detectors import ADBENCH, adbench, detector_config, parity, read_score
 
 class OcsvmParityTest(HpcadTestCase):
     def test_roc_auc_parity_on_the_24_adbench_sets(self):
-        parity(self, "ocsvm")
+        # REFERENCE.csv has no kernel OneClassSVM row for shuttle (49,097 rows).
+        parity(self, "ocsvm", sets=23)
 
 
 class AutoencoderParityTest(HpcadTestCase):
