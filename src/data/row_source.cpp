@@ -198,11 +198,10 @@ std::unique_ptr<RowSource> make_memory_source(Comm& comm, RowSlab slab, Index bl
   return std::make_unique<BlockSource>(comm, make_memory_reader(std::move(slab), block_rows), 0);
 }
 
-std::vector<double> gather_rows(RowSource& source, std::span<const Index> wanted) {
+std::vector<double> gather_local_rows(RowSource& source, std::span<const Index> wanted) {
   check_internal(
       std::adjacent_find(wanted.begin(), wanted.end(), std::greater_equal<Index>()) == wanted.end(),
       "gather_rows: wanted rows must be sorted and distinct");
-  const Index d = source.n_features();
   std::vector<double> mine;
   source.rewind();
   RowBlock block;
@@ -214,9 +213,14 @@ std::vector<double> gather_rows(RowSource& source, std::span<const Index> wanted
       mine.insert(mine.end(), row.begin(), row.end());
     }
   }
+  return mine;
+}
+
+std::vector<double> gather_rows(RowSource& source, std::span<const Index> wanted) {
+  const std::vector<double> mine = gather_local_rows(source, wanted);
   // Ranks hold contiguous ascending row ranges, so rank order is the order of `wanted`.
   std::vector<double> all = source.comm().allgatherv(std::span<const double>(mine));
-  check_internal(all.size() == wanted.size() * static_cast<std::size_t>(d),
+  check_internal(all.size() == wanted.size() * static_cast<std::size_t>(source.n_features()),
                  "gather_rows: wanted rows outside the table");
   return all;
 }

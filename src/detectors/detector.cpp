@@ -8,6 +8,8 @@
 #include "hpcad/detectors/mahalanobis.hpp"
 #include "hpcad/detectors/neighbors.hpp"
 #include "hpcad/detectors/pca.hpp"
+#include "hpcad/detectors/ocsvm.hpp"
+#include "hpcad/detectors/autoencoder.hpp"
 
 namespace hpcad {
 
@@ -40,6 +42,8 @@ const std::vector<DetectorInfo>& detector_registry() {
       entry<Lof>("lof", "local outlier factor (Breunig et al. 2000, standardised)"),
       entry<Hbos>("hbos", "histogram-based outlier score (Goldstein & Dengel 2012, as PyOD)"),
       entry<ExtendedIsolationForest>("eif", "extended isolation forest (Hariri et al. 2019)"),
+      entry<OneClassSvm>("ocsvm", "one-class SVM: Nystroem features, SGD on the linear objective"),
+      entry<Autoencoder>("autoencoder", "reconstruction error of a small dense autoencoder"),
   };
   return registry;
 }

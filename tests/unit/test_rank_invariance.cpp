@@ -75,6 +75,21 @@ std::unique_ptr<Detector> detector_of(const std::string& type) {
     }
     return make_detector(name, params);
   }
+  if (type == "ocsvm") {
+    ParamSet params(find_detector(type).params);
+    params.set("n_components", std::int64_t{20});
+    params.set("epochs", std::int64_t{4});
+    params.set("batch_size", std::int64_t{50});
+    return make_detector(type, params);
+  }
+  if (type == "autoencoder") {
+    ParamSet params(find_detector(type).params);
+    params.set("hidden", std::vector<std::int64_t>{4, 2, 4});
+    params.set("epochs", std::int64_t{4});
+    params.set("batch_size", std::int64_t{50});
+    params.set("validation_fraction", 0.2);
+    return make_detector(type, params);
+  }
   return make_detector(type, ParamSet(find_detector(type).params));
 }
 
@@ -134,7 +149,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
 INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance,
                          testing::Values("iforest", "pca", "mahalanobis", "kmeans", "kmeans||",
                                          "hbos", "hbos_quantile", "eif", "knn", "lof",
-                                         "knn-exact", "lof-exact"),
+                                         "knn-exact", "lof-exact", "ocsvm", "autoencoder"),
                          [](const auto& info) {
                            std::string name = info.param == "kmeans||" ? "kmeans_parallel"
                                                                        : info.param;

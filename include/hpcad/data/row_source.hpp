@@ -161,6 +161,10 @@ std::unique_ptr<RowSource> make_memory_source(Comm& comm, RowSlab slab, Index bl
 /// each < global_rows) on every rank, row-major in the order of `wanted`.
 std::vector<double> gather_rows(RowSource& source, std::span<const Index> wanted);
 
+/// Collective (a pass). The rows of `wanted` (sorted, distinct) that this rank holds, row-major in
+/// the order of `wanted`: a contiguous part of it, since ranks hold contiguous row ranges.
+std::vector<double> gather_local_rows(RowSource& source, std::span<const Index> wanted);
+
 /// Collective. One pass reading this rank's rows into a slab.
 RowSlab read_all(RowSource& source);
 
