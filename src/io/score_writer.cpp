@@ -60,25 +60,38 @@ void verify_dataset(const h5::File& file, const std::string& name, hid_t memory_
                               global_begin, global_begin + static_cast<Index>(stored.size())));
 }
 
+std::string part_path(const ScoreColumn& part) {
+  return fmt::format("{}/{}", kPartScoresGroup, part.name);
+}
+
 }  // namespace
 
 void write_score_file(Comm& comm, const std::string& path, Index global_begin, Index global_rows,
-                      std::span<const double> scores, const ScoreFileInfo& info) {
+                      std::span<const double> scores, std::span<const ScoreColumn> parts,
+                      const ScoreFileInfo& info) {
   std::vector<std::int8_t> flags(scores.size());
   for (std::size_t i = 0; i < scores.size(); ++i) flags[i] = scores[i] > info.threshold ? 1 : 0;
   const Index rows = static_cast<Index>(scores.size());
+  for (const ScoreColumn& part : parts)
+    check_internal(part.values.size() == scores.size(), "partial scores have another length");
   // Every collective HDF5 step is its own guarded phase: a write that fails on one rank is
   // agreed on before the next collective call, so no rank waits in it alone. On failure the
   // handles close in reverse order (datasets, then the file) identically on every rank.
   {
     std::optional<h5::File> file;
-    h5::Handle score, is_anomaly;
+    h5::Handle score, is_anomaly, part_group;
+    std::vector<h5::Handle> part_datasets(parts.size());
     guarded_phase(comm, "write", [&] {
       file.emplace(h5::File::create(comm, path));
       score = h5::create_dataset(*file, "score", H5T_IEEE_F64LE, global_rows, 0);
       is_anomaly = h5::create_dataset(*file, "is_anomaly", H5T_STD_I8LE, global_rows, 0);
+      if (!parts.empty()) part_group = h5::create_group(file->id(), kPartScoresGroup, path + ":");
+      for (std::size_t p = 0; p < parts.size(); ++p)
+        part_datasets[p] = h5::create_dataset(*file, part_path(parts[p]), H5T_IEEE_F64LE,
+                                              global_rows, 0);
+      const auto part_bytes = static_cast<std::int64_t>(parts.size() * sizeof(double));
       if (comm.rank() == 0)
-        reserve_space(path, global_rows * (sizeof(double) + sizeof(std::int8_t)) +
+        reserve_space(path, global_rows * (sizeof(double) + sizeof(std::int8_t) + part_bytes) +
                                 static_cast<std::int64_t>(info.config_text.size()) +
                                 kMetadataReserve);
     });
@@ -88,9 +101,16 @@ void write_score_file(Comm& comm, const std::string& path, Index global_begin, I
     guarded_phase(comm, "write", [&] {
       h5::write_rows(*file, is_anomaly.id(), H5T_NATIVE_INT8, global_begin, rows, 0, flags.data());
     });
+    for (std::size_t p = 0; p < parts.size(); ++p)
+      guarded_phase(comm, "write", [&] {
+        h5::write_rows(*file, part_datasets[p].id(), H5T_NATIVE_DOUBLE, global_begin, rows, 0,
+                       parts[p].values.data());
+      });
     guarded_phase(comm, "write", [&] {
       score.close(path);
       is_anomaly.close(path);
+      for (h5::Handle& dataset : part_datasets) dataset.close(path);
+      if (!parts.empty()) part_group.close(path);
       write_attributes(file->id(), global_rows, info);
     });
     guarded_phase(comm, "write", [&] { file->close(); });
@@ -102,6 +122,9 @@ void write_score_file(Comm& comm, const std::string& path, Index global_begin, I
     verify_dataset<double>(file, "score", H5T_NATIVE_DOUBLE, global_begin, global_rows, scores);
     verify_dataset<std::int8_t>(file, "is_anomaly", H5T_NATIVE_INT8, global_begin, global_rows,
                                 flags);
+    for (const ScoreColumn& part : parts)
+      verify_dataset<double>(file, part_path(part), H5T_NATIVE_DOUBLE, global_begin, global_rows,
+                             part.values);
   });
 }
 

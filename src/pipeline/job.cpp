@@ -223,9 +223,10 @@ Model configured_model(const Config& config) {
   return model;
 }
 
-/// Collective. Opens the input and sizes the cache: scores (and labels) must stay resident,
-/// a few blocks are in flight, the rest of the budget may cache the rows.
-std::unique_ptr<BlockSource> open_input(Job& job) {
+/// Collective. Opens the input and sizes the cache: scores (the model's score and its parts,
+/// such as an ensemble's member scores) and labels must stay resident, a few blocks are in
+/// flight, the rest of the budget may cache the rows.
+std::unique_ptr<BlockSource> open_input(Job& job, const Model& model) {
   std::unique_ptr<BlockReader> reader;
   MemoryBudget budget;
   job.phase("read", [&] {
@@ -235,8 +236,10 @@ std::unique_ptr<BlockSource> open_input(Job& job) {
   const TableInfo& info = reader->info();
   std::int64_t cache_budget = 0;
   job.phase("read", [&] {
+    const auto score_columns = static_cast<std::int64_t>(1 + model.detector->part_names().size());
     const std::int64_t resident =
-        job.writes_scores() ? info.local_rows * (8 + (info.has_labels ? 1 : 0)) : 0;
+        job.writes_scores() ? info.local_rows * (8 * score_columns + (info.has_labels ? 1 : 0))
+                            : 0;
     const std::int64_t block_bytes =
         std::min(job.config.input.block_rows, info.local_rows) * (info.schema.n_features + 1) * 8;
     const std::int64_t needed = resident + kBlockCopies * block_bytes + kModelReserve;
@@ -285,8 +288,7 @@ void fill_report(Job& job, const Model& model, const BlockSource& input) {
 }
 
 /// Collective. Fits the configured transforms and detector.
-Model train_model(Job& job, RowSource& input) {
-  Model model = configured_model(job.config);
+void train_model(Job& job, Model& model, RowSource& input) {
   const auto start = Clock::now();
   job.progress.start("fit");
   job.phase("fit", [&] {
@@ -299,7 +301,6 @@ Model train_model(Job& job, RowSource& input) {
                static_cast<double>(input.global_rows()) / std::max(seconds, 1e-9) * 1e-6);
   model.training = job.provenance;
   model.training.rows = input.global_rows();
-  return model;
 }
 
 /// Collective. Rank 0 writes the model to its temporary name.
@@ -322,17 +323,26 @@ void write_model(Job& job, const Model& model) {
                job.model_sha256.substr(0, 12));
 }
 
-/// This rank's scores and labels, in local row order.
+/// This rank's scores, partial scores (part_names() order) and labels, in local row order.
 struct LocalScores {
   std::vector<double> scores;
+  std::vector<std::vector<double>> parts;
   std::vector<std::int8_t> labels;
 };
+
+/// Local rows [at, at + rows) of every part.
+std::vector<std::span<double>> part_rows(LocalScores& local, Index at, Index rows) {
+  std::vector<std::span<double>> parts;
+  for (auto& part : local.parts) parts.push_back(std::span(part).subspan(at, rows));
+  return parts;
+}
 
 /// Collective. One pass over the detector's view of the input, block by block.
 LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
   const Index n = input.local_rows();
   LocalScores local;
   local.scores.resize(static_cast<std::size_t>(n));
+  local.parts.assign(model.detector->part_names().size(), std::vector<double>(local.scores.size()));
   if (input.has_labels()) local.labels.resize(static_cast<std::size_t>(n));
   const auto start = Clock::now();
   job.progress.start("score");
@@ -346,13 +356,17 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
       const Index at = block.global_begin - input.local_begin();
       const auto out = std::span(local.scores).subspan(at, block.n_rows);
       if (detector.scores_collectively()) {
-        detector.score_collective(job.comm, block, out);
+        detector.score_parts(job.comm, block, out, part_rows(local, at, block.n_rows));
       } else {
         // Sub-blocks small enough that rows and scores stay in cache while every tree
         // (or centre, component...) of the model streams past them.
         for (Index begin = 0; begin < block.n_rows; begin += block_rows) {
           const Index rows = std::min(block_rows, block.n_rows - begin);
-          detector.score(block.slice(begin, rows), out.subspan(begin, rows));
+          if (local.parts.empty())
+            detector.score(block.slice(begin, rows), out.subspan(begin, rows));
+          else
+            detector.score_parts(job.comm, block.slice(begin, rows), out.subspan(begin, rows),
+                                 part_rows(local, at + begin, rows));
         }
       }
       for (Index i = 0; i < static_cast<Index>(block.labels.size()); ++i)
@@ -370,7 +384,8 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
 }
 
 /// Collective. Threshold, metrics against labels, and the scores file (temporary name).
-void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
+void write_scores(Job& job, const Model& model, const LocalScores& local,
+                  const RowSource& input) {
   ThresholdResult threshold;
   job.phase("threshold", [&] {
     threshold = job.config.contamination
@@ -401,8 +416,11 @@ void write_scores(Job& job, const LocalScores& local, const RowSource& input) {
   info.detector = report.detector;
   info.provenance = job.provenance;
   job.phase("write", [&] {
+    std::vector<ScoreColumn> parts;
+    const std::vector<std::string> names = model.detector->part_names();
+    for (std::size_t p = 0; p < names.size(); ++p) parts.push_back({names[p], local.parts[p]});
     write_score_file(job.comm, temporary, input.local_begin(), input.global_rows(), local.scores,
-                     info);
+                     parts, info);
   });
 }
 
@@ -470,16 +488,16 @@ std::string agree_job_id(Comm& comm) {
 std::string run_job(Comm& comm, const JobRequest& request) {
   Job job(comm, request);
   prepare(job);
-  Model model;
-  if (request.kind == JobKind::kScore) model = load_model(job);
-  const std::unique_ptr<BlockSource> input = open_input(job);
+  Model model =
+      request.kind == JobKind::kScore ? load_model(job) : configured_model(job.config);
+  const std::unique_ptr<BlockSource> input = open_input(job, model);
   if (request.kind == JobKind::kScore)
     job.phase("validate", [&] { check_input_matches(model, input->info(), request.model_path); });
   else
-    model = train_model(job, *input);
+    train_model(job, model, *input);
   fill_report(job, model, *input);
   if (job.writes_model()) write_model(job, model);
-  if (job.writes_scores()) write_scores(job, score_rows(job, model, *input), *input);
+  if (job.writes_scores()) write_scores(job, model, score_rows(job, model, *input), *input);
   return finish(job, *input);
 }
 

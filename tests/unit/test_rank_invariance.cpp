@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "../support/detector_testing.hpp"
+#include "../support/ensemble_params.hpp"
 #include "../support/forest_params.hpp"
 #include "hpcad/comm/thread_comm.hpp"
 #include "hpcad/data/partition.hpp"
@@ -16,6 +17,7 @@
 namespace hpcad {
 namespace {
 
+using testing_support::ensemble_params;
 using testing_support::forest_params;
 
 /// Rows with NaNs and a wide range of magnitudes, so plain double sums would depend on the
@@ -57,6 +59,9 @@ std::unique_ptr<Detector> detector_of(const std::string& type) {
     params.set("relative", true);
     return make_detector(type, params);
   }
+  if (type == "ensemble") return make_detector(type, ensemble_params({"iforest", "pca", "kmeans"}));
+  if (type == "ensemble_robust_z")
+    return make_detector("ensemble", ensemble_params({"kmeans", "mahalanobis"}, "robust_z", "max"));
   return make_detector(type, ParamSet(find_detector(type).params));
 }
 
@@ -110,7 +115,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans"));
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans", "ensemble", "ensemble_robust_z"));
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.

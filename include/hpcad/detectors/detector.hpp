@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "hpcad/core/error.hpp"
 #include "hpcad/detectors/fit.hpp"
 #include "hpcad/detectors/model_state.hpp"
 #include "hpcad/detectors/params.hpp"
@@ -40,6 +41,17 @@ class Detector {
   /// Collective when scores_collectively(). Default: score().
   virtual void score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const {
     score(block, out);
+  }
+
+  /// Names of the partial scores this detector combines (an ensemble's members), which the
+  /// scores file keeps beside the score; empty for a single detector.
+  virtual std::vector<std::string> part_names() const { return {}; }
+  /// As score_collective() (collective when scores_collectively(), else local, const and
+  /// thread-safe), also writing part p's scores of the block's rows to parts[p].
+  virtual void score_parts(Comm& comm, const RowBlock& block, std::span<double> out,
+                           std::span<const std::span<double>> parts) const {
+    check_internal(parts.empty(), "score parts of a detector without parts");
+    score_collective(comm, block, out);
   }
 
   /// Number of features the model was fitted on.

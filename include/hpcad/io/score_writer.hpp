@@ -1,8 +1,10 @@
 #pragma once
-/// The scores file: /score float64[n] and /is_anomaly int8[n] in input row order, with the
-/// run's provenance as root attributes. Written collectively by all ranks.
+/// The scores file: /score float64[n] and /is_anomaly int8[n] in input row order (and, for an
+/// ensemble, each member's raw score as /scores/<name> float64[n]), with the run's provenance
+/// as root attributes. Written collectively by all ranks.
 #include <span>
 #include <string>
+#include <vector>
 
 #include "hpcad/comm/comm.hpp"
 #include "hpcad/core/types.hpp"
@@ -24,9 +26,20 @@ struct ScoreFileInfo {
   Provenance provenance;  ///< of this scoring job
 };
 
+/// The group holding partial scores (an ensemble's members), one dataset per part.
+inline constexpr const char* kPartScoresGroup = "scores";
+
+/// One partial score column, written as /scores/<name> beside /score.
+struct ScoreColumn {
+  std::string name;
+  std::span<const double> values;  ///< this rank's rows, as the scores
+};
+
 /// Collective. Creates `path` and writes this rank's rows [global_begin, global_begin +
-/// scores.size()) of a table with `global_rows` rows: scores and score > threshold flags.
+/// scores.size()) of a table with `global_rows` rows: scores, score > threshold flags and
+/// each part's scores (none: no /scores group).
 void write_score_file(Comm& comm, const std::string& path, Index global_begin, Index global_rows,
-                      std::span<const double> scores, const ScoreFileInfo& info);
+                      std::span<const double> scores, std::span<const ScoreColumn> parts,
+                      const ScoreFileInfo& info);
 
 }  // namespace hpcad
