@@ -78,7 +78,7 @@ std::vector<ParamSpec> Ensemble::param_specs(const std::vector<DetectorInfo>& me
            ParamSpec::real("weight", 1.0, 0.0, std::numeric_limits<double>::max(),
                            "the member's weight when combine = \"weighted_mean\"")},
           std::move(variants), "the member detectors, each with its own parameters"),
-      ParamSpec::string("normalization", "rank", {"rank", "robust_z"},
+      ParamSpec::string("normalization", "robust_z", {"rank", "robust_z"},
                         "rank: empirical CDF of the member's training scores; robust_z: "
                         "(s - median) / (1.4826 MAD) of them"),
       ParamSpec::string("combine", "mean", {"mean", "max", "weighted_mean"},
