@@ -248,19 +248,21 @@ void Ensemble::score_parts(Comm& comm, const RowBlock& block, std::span<double> 
   combine(parts, out);
 }
 
-void Ensemble::score(const RowBlock& block, std::span<double> out) const {
+void Ensemble::score_through_scratch(Comm* comm, const RowBlock& block,
+                                     std::span<double> out) const {
   std::vector<std::vector<double>> scratch(
       members_.size(), std::vector<double>(static_cast<std::size_t>(block.n_rows)));
   const std::vector<std::span<double>> parts(scratch.begin(), scratch.end());
-  score_members(nullptr, block, parts);
+  score_members(comm, block, parts);
   combine(parts, out);
 }
 
+void Ensemble::score(const RowBlock& block, std::span<double> out) const {
+  score_through_scratch(nullptr, block, out);
+}
+
 void Ensemble::score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const {
-  std::vector<std::vector<double>> scratch(
-      members_.size(), std::vector<double>(static_cast<std::size_t>(block.n_rows)));
-  const std::vector<std::span<double>> parts(scratch.begin(), scratch.end());
-  score_parts(comm, block, out, parts);
+  score_through_scratch(&comm, block, out);
 }
 
 ModelState Ensemble::save_state() const {

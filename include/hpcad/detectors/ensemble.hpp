@@ -54,6 +54,8 @@ class Ensemble final : public Detector {
   /// (scores_collectively()), else local.
   void score_members(Comm* comm, const RowBlock& block,
                      std::span<const std::span<double>> parts) const;
+  /// score_members into scratch space, then combine.
+  void score_through_scratch(Comm* comm, const RowBlock& block, std::span<double> out) const;
   /// Local. The combined normalised scores of the members' raw scores.
   void combine(std::span<const std::span<double>> parts, std::span<double> out) const;
   double normalize(std::size_t member, double score) const;
