@@ -89,6 +89,28 @@ BlockSource::BlockSource(Comm& comm, std::unique_ptr<BlockReader> reader,
   }
 }
 
+std::vector<double> RowSource::local_tail(Index) {
+  throw InternalError("this row source cannot read its last rows out of pass order");
+}
+
+std::vector<double> BlockSource::local_tail(Index rows) {
+  const Index d = info().schema.n_features;
+  std::vector<double> tail;
+  RowBlock block;
+  for (Index b = reader_->block_count() - 1, have = 0; b >= 0 && have < rows; --b) {
+    // Out of pass order, so straight from the reader unless the cache is complete: a
+    // partial cache must only ever grow by the pass's next block.
+    if (cache_complete_)
+      read_local(b, block);
+    else
+      reader_->read(b, block);
+    const Index take = std::min(rows - have, block.n_rows);
+    tail.insert(tail.begin(), block.values.end() - take * d, block.values.end());
+    have += take;
+  }
+  return tail;
+}
+
 bool BlockSource::next(RowBlock& block) {
   if (next_block_ >= blocks_per_pass_) {
     // Every block of a first pass went through the cache: later passes come from memory.

@@ -5,9 +5,19 @@
 #include "hpcad/detectors/isolation_forest.hpp"
 #include "hpcad/detectors/kmeans.hpp"
 #include "hpcad/detectors/mahalanobis.hpp"
+#include "hpcad/detectors/neighbors.hpp"
 #include "hpcad/detectors/pca.hpp"
 
 namespace hpcad {
+
+void Detector::score_collective(Comm&, RowSource& rows, std::span<double> out) const {
+  RowBlock block;
+  rows.rewind();
+  while (rows.next(block)) {
+    const Index at = block.global_begin - rows.local_begin();
+    score(block, out.subspan(static_cast<std::size_t>(at), static_cast<std::size_t>(block.n_rows)));
+  }
+}
 
 namespace {
 
@@ -24,6 +34,8 @@ const std::vector<DetectorInfo>& single_detectors() {
       entry<Pca>("pca", "PCA reconstruction error (standardised, top components)"),
       entry<Mahalanobis>("mahalanobis", "Mahalanobis distance under the global covariance"),
       entry<KMeans>("kmeans", "distance to the nearest k-means centre (standardised)"),
+      entry<Knn>("knn", "distance to the k-th nearest neighbour (standardised)"),
+      entry<Lof>("lof", "local outlier factor (Breunig et al. 2000, standardised)"),
   };
   return registry;
 }

@@ -59,6 +59,11 @@ void as_member(const std::string& label, Body body) {
   }
 }
 
+/// Scratch space for every member's scores of `rows` rows.
+std::vector<std::vector<double>> member_scratch(std::size_t members, std::size_t rows) {
+  return std::vector<std::vector<double>>(members, std::vector<double>(rows));
+}
+
 }  // namespace
 
 std::vector<ParamSpec> Ensemble::param_specs(const std::vector<DetectorInfo>& member_types) {
@@ -155,31 +160,38 @@ void Ensemble::fit_normalization(FitContext& context, RowSource& source) {
   const Index n_members = static_cast<Index>(members_.size());
   const bool collective = scores_collectively();
   // One pass over the training rows visiting f(member, raw score) for every row; the
-  // quantile selection may call it several times, so the scores are recomputed rather than
+  // quantile selection calls it several times, and the scores are recomputed rather than
   // kept (they would cost 8 bytes per row and member beyond the memory budget).
+  // A collective member (exact neighbours) scores a row only among all rows, so its
+  // training scores are computed once and kept (8 bytes per row and member).
+  std::vector<std::vector<double>> resident;
+  if (collective) {
+    resident.assign(members_.size(),
+                    std::vector<double>(static_cast<std::size_t>(source.local_rows())));
+    score_members_collective(context.comm, source,
+                             std::vector<std::span<double>>(resident.begin(), resident.end()));
+  }
   auto pass_of = [&](std::function<double(Index, double)> f) -> ColumnPass {
     return [&, f](const std::function<void(Index, double)>& visit) {
       std::vector<std::vector<double>> scratch(members_.size());
       std::vector<std::span<double>> parts(members_.size());
-      auto visit_rows = [&](const RowBlock& rows) {
-        for (Index m = 0; m < n_members; ++m) {
-          scratch[m].resize(static_cast<std::size_t>(rows.n_rows));
-          parts[m] = scratch[m];
-        }
-        score_members(collective ? &context.comm : nullptr, rows, parts);
+      auto visit_scores = [&](const std::vector<std::vector<double>>& scores) {
         for (Index m = 0; m < n_members; ++m)
-          for (const double s : scratch[m]) visit(m, f(m, s));
+          for (const double s : scores[m]) visit(m, f(m, s));
       };
+      if (collective) return visit_scores(resident);
       source.rewind();
       RowBlock block;
-      while (source.next(block)) {
-        if (collective) {  // every block, empty or not, equally often on every rank
-          visit_rows(block);
-          continue;
+      while (source.next(block))
+        for (Index begin = 0; begin < block.n_rows; begin += kChunkRows) {
+          const RowBlock rows = block.slice(begin, std::min(kChunkRows, block.n_rows - begin));
+          for (Index m = 0; m < n_members; ++m) {
+            scratch[m].resize(static_cast<std::size_t>(rows.n_rows));
+            parts[m] = scratch[m];
+          }
+          score_members(rows, parts);
+          visit_scores(scratch);
         }
-        for (Index begin = 0; begin < block.n_rows; begin += kChunkRows)
-          visit_rows(block.slice(begin, std::min(kChunkRows, block.n_rows - begin)));
-      }
     };
   };
   const auto raw = [](Index, double s) { return s; };
@@ -209,17 +221,15 @@ void Ensemble::fit_normalization(FitContext& context, RowSource& source) {
       throw DataError("ensemble: a member's training scores are not finite (or there are none)");
 }
 
-void Ensemble::score_members(Comm* comm, const RowBlock& block,
+void Ensemble::score_members(const RowBlock& block,
                              std::span<const std::span<double>> parts) const {
-  for (std::size_t m = 0; m < members_.size(); ++m) {
-    const Detector& detector = *members_[m].detector;
-    if (detector.scores_collectively()) {
-      check_internal(comm != nullptr, "collective member scored locally");
-      detector.score_collective(*comm, block, parts[m]);
-    } else {
-      detector.score(block, parts[m]);
-    }
-  }
+  for (std::size_t m = 0; m < members_.size(); ++m) members_[m].detector->score(block, parts[m]);
+}
+
+void Ensemble::score_members_collective(Comm& comm, RowSource& rows,
+                                        std::span<const std::span<double>> parts) const {
+  for (std::size_t m = 0; m < members_.size(); ++m)
+    members_[m].detector->score_collective(comm, rows, parts[m]);
 }
 
 double Ensemble::normalize(std::size_t member, double score) const {
@@ -239,30 +249,29 @@ void Ensemble::combine(std::span<const std::span<double>> parts, std::span<doubl
   }
 }
 
-void Ensemble::score_parts(Comm& comm, const RowBlock& block, std::span<double> out,
+void Ensemble::score_parts(const RowBlock& block, std::span<double> out,
                            std::span<const std::span<double>> parts) const {
-  check_internal(
-      parts.size() == members_.size() && out.size() == static_cast<std::size_t>(block.n_rows),
-      "ensemble score parts");
-  score_members(scores_collectively() ? &comm : nullptr, block, parts);
+  check_internal(parts.size() == members_.size(), "ensemble score parts");
+  score_members(block, parts);
   combine(parts, out);
 }
 
-void Ensemble::score_through_scratch(Comm* comm, const RowBlock& block,
-                                     std::span<double> out) const {
-  std::vector<std::vector<double>> scratch(
-      members_.size(), std::vector<double>(static_cast<std::size_t>(block.n_rows)));
-  const std::vector<std::span<double>> parts(scratch.begin(), scratch.end());
-  score_members(comm, block, parts);
+void Ensemble::score_parts_collective(Comm& comm, RowSource& rows, std::span<double> out,
+                                      std::span<const std::span<double>> parts) const {
+  check_internal(parts.size() == members_.size(), "ensemble score parts");
+  score_members_collective(comm, rows, parts);
   combine(parts, out);
 }
 
 void Ensemble::score(const RowBlock& block, std::span<double> out) const {
-  score_through_scratch(nullptr, block, out);
+  auto scratch = member_scratch(members_.size(), out.size());
+  score_parts(block, out, std::vector<std::span<double>>(scratch.begin(), scratch.end()));
 }
 
-void Ensemble::score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const {
-  score_through_scratch(&comm, block, out);
+void Ensemble::score_collective(Comm& comm, RowSource& rows, std::span<double> out) const {
+  auto scratch = member_scratch(members_.size(), out.size());
+  score_parts_collective(comm, rows, out,
+                         std::vector<std::span<double>>(scratch.begin(), scratch.end()));
 }
 
 ModelState Ensemble::save_state() const {

@@ -1,7 +1,11 @@
 #include "hpcad/features/transform.hpp"
 
 #include "hpcad/core/registry.hpp"
+#include "hpcad/features/column_steps.hpp"
+#include "hpcad/features/ewm.hpp"
 #include "hpcad/features/impute.hpp"
+#include "hpcad/features/lags.hpp"
+#include "hpcad/features/rolling.hpp"
 
 namespace hpcad {
 
@@ -9,6 +13,18 @@ const std::vector<TransformInfo>& transform_registry() {
   static const std::vector<TransformInfo> registry = {
       {"impute", "replace non-finite values by a training-time statistic of the column",
        Impute::param_specs(), [](const ParamSet& p) { return std::make_unique<Impute>(p); }},
+      {"log1p", "rewrite columns as log(1 + x)", Log1p::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Log1p>(p); }},
+      {"diff", "add <col>_diff<lag> = x[t] - x[t - lag] within the series", Diff::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Diff>(p); }},
+      {"lag", "add <col>_lag<k> = x[t - k] within the series", Lag::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Lag>(p); }},
+      {"rolling", "add <col>_rolling<w>_<stat>: statistics of the last w rows of the series",
+       Rolling::param_specs(), [](const ParamSet& p) { return std::make_unique<Rolling>(p); }},
+      {"ewm", "add <col>_ewm<alpha>: exponentially weighted mean (adjust=False)",
+       Ewm::param_specs(), [](const ParamSet& p) { return std::make_unique<Ewm>(p); }},
+      {"drop", "remove columns (the [features] group_by / order_by keys)", Drop::param_specs(),
+       [](const ParamSet& p) { return std::make_unique<Drop>(p); }},
   };
   return registry;
 }

@@ -16,6 +16,14 @@ std::string column_name(const Schema& schema, Index j) {
              : std::to_string(j);
 }
 
+/// Index of the column named like column `j` of `of` in `schema`, or -1.
+Index same_column(const Schema& schema, const Schema& of, Index j) {
+  if (j >= static_cast<Index>(of.feature_names.size())) return -1;
+  const auto& names = schema.feature_names;
+  const auto it = std::find(names.begin(), names.end(), of.feature_names[j]);
+  return it == names.end() ? -1 : it - names.begin();
+}
+
 }  // namespace
 
 TransformedSource::TransformedSource(RowSource& input, std::vector<const Transform*> steps,
@@ -26,14 +34,13 @@ TransformedSource::TransformedSource(RowSource& input, std::vector<const Transfo
       reject_non_finite_(reject_non_finite),
       info_(input.info()) {
   schemas_.push_back(info_.schema);
-  for (const Transform* step : steps_) {
-    // Rows before a rank's first row live on lower ranks; the halo exchange that brings
-    // them arrives with the windowed feature steps. Until then refuse rather than compute
-    // windows that silently restart at every rank boundary.
-    if (step->history_rows() > 0 && input.comm().size() > 1)
-      throw InternalError(
-          fmt::format("transform '{}' needs rows of history across ranks", step->type()));
-    schemas_.push_back(step->output_schema(schemas_.back()));
+  for (std::size_t s = 0; s < steps_.size(); ++s) {
+    try {
+      schemas_.push_back(steps_[s]->output_schema(schemas_.back()));
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: feature step {}: {}", input_name_, s, e.what()));
+    }
+    halo_rows_ += steps_[s]->history_rows();
   }
   info_.schema = schemas_.back();
   history_.resize(steps_.size());
@@ -44,9 +51,14 @@ void TransformedSource::rewind() {
   input_.rewind();
   for (auto& h : history_) h.clear();
   non_finite_inputs_ = 0;
+  halo_pending_ = true;
 }
 
 bool TransformedSource::next(RowBlock& block) {
+  if (halo_pending_) {
+    exchange_halo();
+    halo_pending_ = false;
+  }
   RowBlock raw;
   if (!input_.next(raw)) return false;
   // Transforms and checks may throw on one rank only: agree before the next collective.
@@ -54,10 +66,49 @@ bool TransformedSource::next(RowBlock& block) {
   return true;
 }
 
-void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
-  if (!steps_.empty())
-    non_finite_inputs_ += std::count_if(raw.values.begin(), raw.values.end(),
-                                        [](double x) { return !std::isfinite(x); });
+void TransformedSource::exchange_halo() {
+  Comm& comm = input_.comm();
+  if (halo_rows_ == 0 || comm.size() == 1) return;
+  const Index d = input_.n_features();
+  const Index rank = comm.rank();
+  const std::vector<Index> counts = comm.allgather<Index>(input_.local_rows());
+  std::vector<Index> begins(counts.size() + 1, 0);
+  for (std::size_t q = 0; q < counts.size(); ++q) begins[q + 1] = begins[q] + counts[q];
+  // Rank r needs rows [begins[r] - H, begins[r]); the furthest rank back any rank needs
+  // sets the number of shift rounds, the same on every rank.
+  int rounds = 0;
+  for (int r = 1; r < comm.size(); ++r)
+    for (int q = r - 1; q >= 0 && begins[q + 1] > begins[r] - halo_rows_; --q)
+      rounds = std::max(rounds, r - q);
+  std::vector<double> tail;
+  guarded_phase(comm, "read", [&] {
+    tail = input_.local_tail(std::min(halo_rows_, counts[rank]));
+  });
+  const Index tail_begin = begins[rank + 1] - static_cast<Index>(tail.size()) / d;
+  std::vector<std::vector<double>> parts(static_cast<std::size_t>(rounds) + 1);
+  for (int offset = 1; offset <= rounds; ++offset) {
+    std::span<const double> send;
+    if (const Index dest = rank + offset; dest < comm.size()) {
+      const Index first = std::max(begins[dest] - halo_rows_, begins[rank]);
+      const Index last = std::min(begins[dest], begins[rank + 1]);
+      if (last > first)
+        send = std::span<const double>(tail).subspan((first - tail_begin) * d, (last - first) * d);
+    }
+    parts[offset] = comm.shift<double>(send, offset);
+  }
+  std::vector<double> halo;
+  for (int offset = rounds; offset >= 1; --offset)
+    halo.insert(halo.end(), parts[offset].begin(), parts[offset].end());
+  RowBlock raw;
+  raw.n_features = d;
+  raw.n_rows = static_cast<Index>(halo.size()) / d;
+  raw.global_begin = begins[rank] - raw.n_rows;
+  raw.values = halo;
+  RowBlock replayed;
+  guarded_phase(comm, "transform", [&] { run_steps(raw, replayed); });
+}
+
+void TransformedSource::run_steps(const RowBlock& raw, RowBlock& block) {
   block = raw;
   for (std::size_t s = 0; s < steps_.size(); ++s) {
     const Index width = schemas_[s].n_features;
@@ -65,22 +116,51 @@ void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
     // Keep this step's last history_rows() input rows for the next block.
     if (const Index keep = steps_[s]->history_rows(); keep > 0) {
       auto& h = history_[s];
-      h.insert(h.end(), block.values.begin(), block.values.end());
+      const Index from_block = std::min(keep, block.n_rows) * width;
+      h.insert(h.end(), block.values.end() - from_block, block.values.end());
       const auto excess = static_cast<Index>(h.size()) - keep * width;
       if (excess > 0) h.erase(h.begin(), h.begin() + excess);
     }
     block.n_features = schemas_[s + 1].n_features;
     block.values = buffers_[s];
   }
+}
+
+void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
+  if (!steps_.empty())
+    non_finite_inputs_ += std::count_if(raw.values.begin(), raw.values.end(),
+                                        [](double x) { return !std::isfinite(x); });
+  run_steps(raw, block);
   if (!reject_non_finite_) return;
   const Index d = block.n_features;
   for (Index i = 0; i < block.n_rows; ++i)
     for (Index j = 0; j < d; ++j)
       if (const double x = block.values[i * d + j]; !std::isfinite(x))
-        throw DataError(fmt::format(
-            "{}: row {}, column {}: value is {} (set input.nan_policy = \"impute\" to replace "
-            "non-finite values with the training rows' column mean)",
-            input_name_, block.global_begin + i, column_name(info_.schema, j), x));
+        throw non_finite_error(raw, i, j, x);
+}
+
+DataError TransformedSource::non_finite_error(const RowBlock& raw, Index i, Index j,
+                                              double value) const {
+  const Schema& out = info_.schema;
+  const std::string where =
+      fmt::format("{}: row {}, column {}: value is {}", input_name_, raw.global_begin + i,
+                  column_name(out, j), value);
+  // The first step whose output holds the value non-finite made it, unless the input did.
+  const Index in_input = same_column(schemas_[0], out, j);
+  if (in_input < 0 || std::isfinite(raw.values[i * raw.n_features + in_input]))
+    for (std::size_t s = 0; s < steps_.size(); ++s) {
+      const Index k = same_column(schemas_[s + 1], out, j);
+      if (k >= 0 && !std::isfinite(buffers_[s][i * schemas_[s + 1].n_features + k]))
+        return DataError(fmt::format(
+            "{}, produced by feature step {} ({}); the detector cannot take non-finite values: "
+            "windows, diffs and lags are NaN until their series has enough rows (as in "
+            "pandas), so add {{ op = \"impute\" }} after the step in [features] steps",
+            where, s, steps_[s]->type()));
+    }
+  return DataError(fmt::format(
+      "{} (set input.nan_policy = \"impute\" to replace non-finite values with the training "
+      "rows' column mean)",
+      where));
 }
 
 }  // namespace hpcad

@@ -1,5 +1,9 @@
 #include "hpcad/model/model.hpp"
 
+#include <fmt/format.h>
+
+#include "hpcad/core/error.hpp"
+
 namespace hpcad {
 
 std::unique_ptr<TransformedSource> Model::first_steps(RowSource& input, std::size_t count,
@@ -15,7 +19,11 @@ void Model::fit(FitContext& context, RowSource& input, const std::string& input_
   input_schema = input.info().schema;
   for (std::size_t s = 0; s < transforms.size(); ++s) {
     const auto step_input = first_steps(input, s, input_name, false);
-    transforms[s]->fit(context, *step_input);
+    try {
+      transforms[s]->fit(context, *step_input);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: feature step {}: {}", input_name, s, e.what()));
+    }
   }
   const auto detector_input = features(input, input_name);
   detector->fit(context, *detector_input);

@@ -11,6 +11,7 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/detectors/detector.hpp"
+#include "hpcad/features/transform.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,6 +26,7 @@ struct KeySpec {
   ParamSpec spec;
   bool is_path = false;
   bool no_default = false;  ///< required, or an alternative to another key
+  bool own_reader = false;  ///< checked by its own reader, not by its spec (features.steps)
 };
 
 KeySpec path_key(const std::string& name, const std::string& default_value, std::string doc) {
@@ -54,6 +56,10 @@ const Sections& fixed_sections() {
       {"output",
        {path_key("path", "hpcad-out/scores.h5", ""), path_key("model", "hpcad-out/model.h5", ""),
         path_key("report", "hpcad-out/report.json", "")}},
+      {"features",
+       {{ParamSpec::string("group_by", "", {}, "")},
+        {ParamSpec::string("order_by", "", {}, "")},
+        {ParamSpec::table_list("steps", {}, ""), false, false, true}}},
       {"run",
        {{ParamSpec::string("log_level", "info", {"quiet", "info", "debug"}, "")},
         {ParamSpec::integer("score_block_rows", 4096, 1, 100'000'000, "")},
@@ -163,15 +169,9 @@ std::string table_type(const toml::table& table, const ParamSpec& list, const st
       from_toml(*node, *type_spec, fmt::format("{}.{}", dotted, kTableTypeKey), where));
 }
 
-/// Validates a table of the list `list` against its keys, naming "dotted.key" on errors;
-/// a typed table (an ensemble member) is named "dotted (type): key", as its keys depend on
-/// the type.
-ParamSet table_from_toml(const toml::table& table, const ParamSpec& list, const std::string& dotted,
-                         const Locator& where) {
-  const bool typed = !list.variants.empty();
-  const std::string type = typed ? table_type(table, list, dotted, where) : "";
-  const std::vector<ParamSpec> fields = *list.table_fields(type);
-  const std::string label = typed ? fmt::format("{} ({})", dotted, type) : dotted;
+/// Validates a table's keys against `fields`, naming "dotted.key" on errors.
+ParamSet table_from_toml(const toml::table& table, const std::vector<ParamSpec>& fields,
+                         const std::string& dotted, const Locator& where) {
   ParamSet values(fields);
   std::vector<std::string> names;
   for (const auto& f : fields) names.push_back(f.name);
@@ -179,13 +179,22 @@ ParamSet table_from_toml(const toml::table& table, const ParamSpec& list, const 
     const std::string key(key_name.str());
     const ParamSpec* field = find_spec(fields, key);
     if (!field)
-      throw ConfigError(fmt::format("{}: {}: unknown key '{}'; {}valid keys: {}",
-                                    where.at(dotted, &node), label, key, suggestion(key, names),
+      throw ConfigError(fmt::format("{}: unknown key '{}.{}'; {}valid keys: {}",
+                                    where.at(dotted, &node), dotted, key, suggestion(key, names),
                                     fmt::join(names, ", ")));
-    const std::string key_label = typed ? label + ": " + key : dotted + "." + key;
-    values.set(key, from_toml(node, *field, key_label, where));
+    values.set(key, from_toml(node, *field, dotted + "." + key, where));
   }
   return values;
+}
+
+/// A table of the list `list`; a typed table (an ensemble member) is named "dotted (type)",
+/// as its keys depend on the type.
+ParamSet table_from_toml(const toml::table& table, const ParamSpec& list, const std::string& dotted,
+                         const Locator& where) {
+  if (list.variants.empty()) return table_from_toml(table, list.fields, dotted, where);
+  const std::string type = table_type(table, list, dotted, where);
+  return table_from_toml(table, *list.table_fields(type), fmt::format("{} ({})", dotted, type),
+                         where);
 }
 
 ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::string& dotted,
@@ -360,6 +369,7 @@ std::map<std::string, ParamSet> section_values(const toml::table& root, const Se
         throw ConfigError(fmt::format(
             "{}: unknown key '{}'; {}valid keys in [{}]: {}", where.at(dotted, &value), dotted,
             suggestion(key, names_of(*keys)), section, fmt::join(names_of(*keys), ", ")));
+      if (spec->own_reader) continue;
       values[section].set(key, from_toml(value, spec->spec, dotted, where));
     }
   }
@@ -488,6 +498,70 @@ void read_run(const ParsedValues& parsed, Config& config) {
   }
 }
 
+/// One features.steps element: `op` names a registered transform, the other keys are its
+/// parameters; the section's group_by / order_by are set on every step that has them.
+FeatureStepConfig feature_step(const toml::node& node, std::size_t index,
+                               const ParsedValues& parsed, const Config& config) {
+  const std::string dotted = fmt::format("features.steps[{}]", index);
+  const std::string where = parsed.where.at("features.steps", &node);
+  const toml::table* table = node.as_table();
+  const auto* op = table ? table->get_as<std::string>("op") : nullptr;
+  if (!op)
+    throw ConfigError(fmt::format("{}: {} must be a table with op = \"<transform>\", e.g. "
+                                  "{{ op = \"diff\", columns = [\"x\"] }}",
+                                  where, dotted));
+  FeatureStepConfig step{op->get(), {}};
+  const TransformInfo* info = nullptr;
+  try {
+    info = &find_transform(step.op);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}: {}", where, dotted, e.what()));
+  }
+  toml::table keys = *table;
+  keys.erase("op");
+  for (const char* key : {"group_by", "order_by"})
+    if (keys.contains(key))
+      throw ConfigError(fmt::format("{}: {} ({}): {} is set once for all steps in [features]",
+                                    where, dotted, step.op, key));
+  step.params = table_from_toml(keys, info->params, fmt::format("{} ({})", dotted, step.op),
+                                parsed.where);
+  if (find_spec(info->params, "group_by")) step.params.set("group_by", config.group_by);
+  if (find_spec(info->params, "order_by")) step.params.set("order_by", config.order_by);
+  return step;
+}
+
+/// [features]: the keys, the steps, and a final step dropping the keys (read, never fed to
+/// the detector). The keys are read even when input.columns does not list them.
+void read_features(const ParsedValues& parsed, Config& config) {
+  const ParamSet& features = parsed.section("features");
+  config.group_by = features.string("group_by");
+  config.order_by = features.string("order_by");
+  if (config.group_by == config.order_by && !config.group_by.empty())
+    throw ConfigError(fmt::format("{}: features.group_by and features.order_by are both '{}'",
+                                  parsed.where.at("features.order_by",
+                                                  parsed.node("features", "order_by")),
+                                  config.group_by));
+  if (const toml::node* steps = parsed.node("features", "steps")) {
+    const toml::array* array = steps->as_array();
+    if (!array)
+      throw ConfigError(fmt::format("{}: features.steps must be an array of tables",
+                                    parsed.where.at("features.steps", steps)));
+    for (std::size_t i = 0; i < array->size(); ++i)
+      config.feature_steps.push_back(feature_step(*array->get(i), i, parsed, config));
+  }
+  std::vector<std::string> keys;
+  for (const auto& key : {config.group_by, config.order_by})
+    if (!key.empty()) keys.push_back(key);
+  if (keys.empty()) return;
+  auto& columns = config.input.columns;
+  for (const auto& key : keys)
+    if (!columns.empty() && std::find(columns.begin(), columns.end(), key) == columns.end())
+      columns.push_back(key);
+  ParamSet drop(find_transform("drop").params);
+  drop.set("columns", keys);
+  config.feature_steps.push_back({"drop", drop});
+}
+
 toml::table parse_toml(const std::string& text, const std::string& source_path) {
   try {
     return toml::parse(text, source_path);
@@ -531,6 +605,7 @@ Config parse_config(const std::string& text, const std::string& source_path,
     throw ConfigError(fmt::format("{}: {}", source_path, e.what()));
   }
   read_threshold(parsed, config);
+  read_features(parsed, config);
   config.output_path = parsed.path("output", "path");
   config.model_path = parsed.path("output", "model");
   config.report_path = parsed.path("output", "report");

@@ -219,6 +219,8 @@ Model configured_model(const Config& config) {
   Model model;
   if (config.input.nan_policy == "impute")
     model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+  for (const FeatureStepConfig& step : config.feature_steps)
+    model.transforms.push_back(make_transform(step.op, step.params));
   model.detector = make_detector(config.detector_type, config.detector_params);
   return model;
 }
@@ -350,14 +352,17 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
     const auto features = model.features(input, job.config.input.path);
     const Detector& detector = *model.detector;
     const Index block_rows = job.config.score_block_rows;
+    // A collective detector scores the whole input at once; the pass below then only
+    // collects the labels.
+    const bool collective = detector.scores_collectively();
+    if (collective)
+      detector.score_parts_collective(job.comm, *features, local.scores, part_rows(local, 0, n));
     RowBlock block;
     features->rewind();
     while (features->next(block)) {
       const Index at = block.global_begin - input.local_begin();
       const auto out = std::span(local.scores).subspan(at, block.n_rows);
-      if (detector.scores_collectively()) {
-        detector.score_parts(job.comm, block, out, part_rows(local, at, block.n_rows));
-      } else {
+      if (!collective) {
         // Sub-blocks small enough that rows and scores stay in cache while every tree
         // (or centre, component...) of the model streams past them.
         for (Index begin = 0; begin < block.n_rows; begin += block_rows) {
@@ -365,7 +370,7 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input) {
           if (local.parts.empty())
             detector.score(block.slice(begin, rows), out.subspan(begin, rows));
           else
-            detector.score_parts(job.comm, block.slice(begin, rows), out.subspan(begin, rows),
+            detector.score_parts(block.slice(begin, rows), out.subspan(begin, rows),
                                  part_rows(local, at + begin, rows));
         }
       }

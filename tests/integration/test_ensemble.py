@@ -185,9 +185,9 @@ class EnsembleTest(HpcadTestCase):
             ('type = "ensemble"', "detector.members: an ensemble needs at least one member"),
             ('type = "ensemble"\n[[detector.members]]\ntype = "pca"\n[[detector.members]]\n'
              'type = "kmeans"\nn_clusters = 0',
-             "detector.members[1] (kmeans): n_clusters = 0: must be at least 1"),
+             "detector.members[1] (kmeans).n_clusters = 0: must be at least 1"),
             ('type = "ensemble"\n[[detector.members]]\ntype = "pca"\nn_cluster = 3',
-             "detector.members[0] (pca): unknown key 'n_cluster'"),
+             "unknown key 'detector.members[0] (pca).n_cluster'"),
             ('type = "ensemble"\n[[detector.members]]\ntype = "ensemble"',
              'detector.members[0].type = "ensemble": must be one of'),
             ('type = "ensemble"\n[[detector.members]]\nn_clusters = 3',

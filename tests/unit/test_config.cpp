@@ -170,16 +170,16 @@ TEST(Config, EnsembleErrorsNameTheMember) {
   expect_error(ensemble_config("[[detector.members]]\ntype = \"pca\"\n[[detector.members]]\n"
                                "type = \"kmeans\"\nn_clusters = 0\n"),
                {},
-               {"job.toml:10: detector.members[1] (kmeans): n_clusters = 0: must be at least 1"});
+               {"job.toml:10: detector.members[1] (kmeans).n_clusters = 0: must be at least 1"});
   expect_error(
       ensemble_config("[[detector.members]]\ntype = \"kmeans\"\nn_cluster = 3\n"), {},
-      {"detector.members[0] (kmeans): unknown key 'n_cluster'; did you mean 'n_clusters'?"});
+      {"unknown key 'detector.members[0] (kmeans).n_cluster'; did you mean 'n_clusters'?"});
   expect_error(ensemble_config("[[detector.members]]\ntype = \"ensemble\"\n"), {},
                {"detector.members[0].type = \"ensemble\": must be one of \"iforest\""});
   expect_error(ensemble_config("[[detector.members]]\nseed = 1\n"), {},
                {"detector.members[0]: missing key 'type'"});
   expect_error(ensemble_config("[[detector.members]]\ntype = \"pca\"\nweight = -1\n"), {},
-               {"detector.members[0] (pca): weight = -1.0: must be in [0,"});
+               {"detector.members[0] (pca).weight = -1.0: must be in [0,"});
 }
 
 std::string read_file(const std::string& path) {

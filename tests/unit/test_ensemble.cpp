@@ -36,13 +36,12 @@ struct PartScores {
 };
 
 PartScores score_parts(const Detector& detector, const RowSlab& slab) {
-  SerialComm serial;
   PartScores scores;
   const auto n = static_cast<std::size_t>(slab.n_rows());
   scores.parts.assign(detector.part_names().size(), std::vector<double>(n));
   scores.combined.resize(n);
   const std::vector<std::span<double>> parts(scores.parts.begin(), scores.parts.end());
-  detector.score_parts(serial, block_of(slab), scores.combined, parts);
+  detector.score_parts(block_of(slab), scores.combined, parts);
   return scores;
 }
 

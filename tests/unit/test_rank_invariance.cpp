@@ -59,6 +59,19 @@ std::unique_ptr<Detector> detector_of(const std::string& type) {
     params.set("relative", true);
     return make_detector(type, params);
   }
+  if (type.starts_with("knn") || type.starts_with("lof")) {
+    // "knn": 300 of the rows as reference set, mean distance; "lof": all rows; "-exact": the
+    // ring of ranks. k = 2 so that the three-row table has enough neighbours.
+    const std::string name = type.substr(0, 3);
+    ParamSet params(find_detector(name).params);
+    params.set("n_neighbors", std::int64_t{2});
+    if (type.ends_with("-exact")) params.set("mode", std::string("exact"));
+    if (type == "knn") {
+      params.set("sample_size", std::int64_t{300});
+      params.set("method", std::string("mean"));
+    }
+    return make_detector(name, params);
+  }
   if (type == "ensemble") return make_detector(type, ensemble_params({"iforest", "pca", "kmeans"}));
   if (type == "ensemble_robust_z")
     return make_detector("ensemble", ensemble_params({"kmeans", "mahalanobis"}, "robust_z", "max"));
@@ -77,11 +90,8 @@ Fitted fit_model(Comm& comm, const RowSlab& slab, Index block_rows, const std::s
   fitted.states = {model.transforms[0]->save_state(), model.detector->save_state()};
   const auto features = model.features(*source, "table");
   fitted.scores.resize(static_cast<std::size_t>(slab.n_rows()));
-  RowBlock block;
-  while (features->next(block))
-    model.detector->score(
-        block,
-        std::span(fitted.scores).subspan(block.global_begin - slab.global_begin, block.n_rows));
+  // Block by block through score(), or the whole input at once for the exact neighbours.
+  model.detector->score_collective(comm, *features, fitted.scores);
   return fitted;
 }
 
@@ -109,13 +119,22 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
   const RowSlab whole = table(3, 2);
   SerialComm serial;
   const Fitted reference = fit_model(serial, whole, 2, GetParam());
+  std::mutex mutex;
+  std::vector<double> scores(static_cast<std::size_t>(whole.global_rows));
   run_on_threads(7, [&](Comm& comm) {
-    const Fitted fitted = fit_model(comm, share(whole, 7, comm.rank()), 2, GetParam());
+    const RowSlab mine = share(whole, 7, comm.rank());
+    const Fitted fitted = fit_model(comm, mine, 2, GetParam());
+    std::lock_guard lock(mutex);
     EXPECT_EQ(fitted.states, reference.states);
+    std::copy(fitted.scores.begin(), fitted.scores.end(), scores.begin() + mine.global_begin);
   });
+  EXPECT_EQ(scores, reference.scores);
 }
 
-INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance, testing::Values("iforest", "pca", "mahalanobis", "kmeans", "ensemble", "ensemble_robust_z"));
+INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance,
+                         testing::Values("iforest", "pca", "mahalanobis", "kmeans", "knn", "lof",
+                                         "knn-exact", "lof-exact", "ensemble",
+                                         "ensemble_robust_z"));
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.

@@ -98,6 +98,10 @@ class RowSource {
   virtual void rewind() = 0;
   /// Local. Where pass progress is reported (nullptr: nowhere).
   virtual void set_progress(ProgressSink* progress) = 0;
+  /// Local. This rank's last
+  /// min(rows, local_rows()) rows, row-major: the rows a later rank's windows reach back to
+  /// (TransformedSource's halo exchange). Sources that cannot seek throw InternalError.
+  virtual std::vector<double> local_tail(Index rows);
 
   Index n_features() const { return info().schema.n_features; }
   Index global_rows() const { return info().global_rows; }
@@ -120,6 +124,7 @@ class BlockSource final : public RowSource {
   bool next(RowBlock& block) override;
   void rewind() override;
   void set_progress(ProgressSink* progress) override { progress_ = progress; }
+  std::vector<double> local_tail(Index rows) override;
 
   /// Local. True once this rank serves its rows from memory.
   bool cached() const { return cache_complete_; }

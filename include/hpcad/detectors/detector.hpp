@@ -35,23 +35,31 @@ class Detector {
   /// rows into `out` (one per row).
   virtual void score(const RowBlock& block, std::span<double> out) const = 0;
 
-  /// True when scoring needs other ranks' rows (exact kNN): the driver then calls
-  /// score_collective for every block, equally often on every rank.
+  /// True when a row's score depends on the other rows being scored (exact kNN / LOF: the
+  /// neighbours are searched among all rows of the input): the driver then calls
+  /// score_collective once, on every rank, instead of score() block by block.
   virtual bool scores_collectively() const { return false; }
-  /// Collective when scores_collectively(). Default: score().
-  virtual void score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const {
-    score(block, out);
-  }
+  /// Collective. Scores of all of this rank's rows of `rows` (passes over the source from its
+  /// start) into `out`, in local row order. The whole input, not a block, because the rows a
+  /// score depends on may lie in any block of any rank. Default: score() block by block.
+  virtual void score_collective(Comm& comm, RowSource& rows, std::span<double> out) const;
 
   /// Names of the partial scores this detector combines (an ensemble's members), which the
   /// scores file keeps beside the score; empty for a single detector.
   virtual std::vector<std::string> part_names() const { return {}; }
-  /// As score_collective() (collective when scores_collectively(), else local, const and
-  /// thread-safe), also writing part p's scores of the block's rows to parts[p].
-  virtual void score_parts(Comm& comm, const RowBlock& block, std::span<double> out,
+  /// Local, const and thread-safe: score(), also writing part p's scores of the block's rows
+  /// to parts[p].
+  virtual void score_parts(const RowBlock& block, std::span<double> out,
                            std::span<const std::span<double>> parts) const {
     check_internal(parts.empty(), "score parts of a detector without parts");
-    score_collective(comm, block, out);
+    score(block, out);
+  }
+  /// Collective: score_collective(), also writing part p's scores of this rank's rows to
+  /// parts[p].
+  virtual void score_parts_collective(Comm& comm, RowSource& rows, std::span<double> out,
+                                      std::span<const std::span<double>> parts) const {
+    check_internal(parts.empty(), "score parts of a detector without parts");
+    score_collective(comm, rows, out);
   }
 
   /// Number of features the model was fitted on.

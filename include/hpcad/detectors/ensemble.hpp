@@ -34,10 +34,12 @@ class Ensemble final : public Detector {
   void fit(FitContext& context, RowSource& source) override;
   void score(const RowBlock& block, std::span<double> out) const override;
   bool scores_collectively() const override;
-  void score_collective(Comm& comm, const RowBlock& block, std::span<double> out) const override;
+  void score_collective(Comm& comm, RowSource& rows, std::span<double> out) const override;
   std::vector<std::string> part_names() const override;
-  void score_parts(Comm& comm, const RowBlock& block, std::span<double> out,
+  void score_parts(const RowBlock& block, std::span<double> out,
                    std::span<const std::span<double>> parts) const override;
+  void score_parts_collective(Comm& comm, RowSource& rows, std::span<double> out,
+                              std::span<const std::span<double>> parts) const override;
   Index n_features() const override { return members_.front().detector->n_features(); }
   ModelState save_state() const override;
   void load_state(Index n_features, const ModelState& state) override;
@@ -50,12 +52,11 @@ class Ensemble final : public Detector {
     std::unique_ptr<Detector> detector;
   };
 
-  /// Each member's raw scores of the block into parts[m]; collective when `comm` is given
-  /// (scores_collectively()), else local.
-  void score_members(Comm* comm, const RowBlock& block,
-                     std::span<const std::span<double>> parts) const;
-  /// score_members into scratch space, then combine.
-  void score_through_scratch(Comm* comm, const RowBlock& block, std::span<double> out) const;
+  /// Local. Each member's raw scores of the block into parts[m].
+  void score_members(const RowBlock& block, std::span<const std::span<double>> parts) const;
+  /// Collective. Each member's raw scores of this rank's rows of `rows` into parts[m].
+  void score_members_collective(Comm& comm, RowSource& rows,
+                                std::span<const std::span<double>> parts) const;
   /// Local. The combined normalised scores of the members' raw scores.
   void combine(std::span<const std::span<double>> parts, std::span<double> out) const;
   double normalize(std::size_t member, double score) const;

@@ -24,7 +24,9 @@ class Transform {
 
   /// The columns apply() produces for `input` (valid after fit or load_state).
   virtual Schema output_schema(const Schema& input) const = 0;
-  /// Rows before a block that apply() needs (windows, lags); 0 for row-wise steps.
+  /// Rows before a block that apply() needs (windows, lags); 0 for row-wise steps. A row's
+  /// output may depend on that row, the history_rows() input rows before it and its global
+  /// index only: TransformedSource rebuilds histories across ranks from that (its halo).
   virtual Index history_rows() const { return 0; }
 
   /// Collective. Fits global statistics from the step's input rows.

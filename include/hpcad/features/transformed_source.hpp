@@ -1,9 +1,22 @@
 #pragma once
 /// The detector's view of the input: raw blocks from a source, through the model's fitted
 /// transforms, checked to be finite.
+///
+/// Windowed steps need the rows before a block. Within a rank each step keeps its last
+/// history_rows() input rows from block to block. Before the first block of a pass, every
+/// rank receives the last H = sum of the steps' history_rows() *raw* rows before its first
+/// row from the ranks before it (point-to-point, from as many ranks back as those rows span,
+/// through ranks with no rows) and replays the steps over them to rebuild each step's
+/// history. Raw rows rather than per-step histories, because step s's history is step
+/// s - 1's output, which a previous rank only knows after its whole pass; its raw last rows
+/// it can read at once (RowSource::local_tail). Replaying H rows is exact because a step's
+/// value depends on its history_rows() previous input rows only (series.hpp), so the last
+/// history_rows(s) outputs of step s - 1 over H raw rows are already exact. Cost: O(H) rows
+/// per rank and pass, independent of the row count.
 #include <string>
 #include <vector>
 
+#include "hpcad/core/error.hpp"
 #include "hpcad/data/row_source.hpp"
 #include "hpcad/features/transform.hpp"
 
@@ -28,6 +41,13 @@ class TransformedSource final : public RowSource {
 
  private:
   void transform(const RowBlock& raw, RowBlock& block);
+  /// Runs the steps over `raw`, keeping each step's history; the output in `block`.
+  void run_steps(const RowBlock& raw, RowBlock& block);
+  /// Collective. Rebuilds every step's history from the raw rows of the ranks before.
+  void exchange_halo();
+  /// The DataError for a non-finite output value at block row `i`, column `j`, naming the
+  /// step that produced it.
+  DataError non_finite_error(const RowBlock& raw, Index i, Index j, double value) const;
 
   RowSource& input_;
   std::vector<const Transform*> steps_;
@@ -37,6 +57,8 @@ class TransformedSource final : public RowSource {
   std::vector<Schema> schemas_;               ///< input schema of each step, then the output
   std::vector<std::vector<double>> history_;  ///< per step: its last input rows
   std::vector<std::vector<double>> buffers_;  ///< per step: its output of the current block
+  Index halo_rows_ = 0;       ///< raw rows before a rank's first row that the steps reach
+  bool halo_pending_ = true;  ///< the current pass has not exchanged its halo yet
   Index non_finite_inputs_ = 0;
 };
 

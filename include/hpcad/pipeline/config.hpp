@@ -14,6 +14,12 @@
 
 namespace hpcad {
 
+/// One `[features]` step: a registered transform and its checked parameters.
+struct FeatureStepConfig {
+  std::string op;
+  ParamSet params;
+};
+
 struct Config {
   std::string source_path;  ///< the config file ("" when parsed from text only)
   std::string text;         ///< the file's text, stored with outputs for provenance
@@ -21,6 +27,9 @@ struct Config {
   InputSpec input;
   std::string detector_type = "iforest";
   ParamSet detector_params;
+  std::string group_by;  ///< [features]: series key column ("" = one series)
+  std::string order_by;  ///< [features]: order key column, checked ("" = none)
+  std::vector<FeatureStepConfig> feature_steps;  ///< [features] steps, in order
   std::optional<double> contamination;  ///< exactly one of contamination / score_threshold
   std::optional<double> score_threshold;
   std::string output_path;  ///< scores HDF5
