@@ -73,6 +73,14 @@ std::unique_ptr<Detector> detector_of(const std::string& type) {
     return make_detector(name, params);
   }
   if (type == "ensemble") return make_detector(type, ensemble_params({"iforest", "pca", "kmeans"}));
+  if (type == "ensemble_exact") {  // a member scored collectively (the ring of ranks)
+    ParamSet params = ensemble_params({"pca", "lof"});
+    std::vector<ParamSet> members = params.tables("members");
+    members[1].set("n_neighbors", std::int64_t{2});
+    members[1].set("mode", std::string("exact"));
+    params.set("members", members);
+    return make_detector("ensemble", params);
+  }
   if (type == "ensemble_robust_z")
     return make_detector("ensemble", ensemble_params({"kmeans", "mahalanobis"}, "robust_z", "max"));
   return make_detector(type, ParamSet(find_detector(type).params));
@@ -134,7 +142,7 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
 INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance,
                          testing::Values("iforest", "pca", "mahalanobis", "kmeans", "knn", "lof",
                                          "knn-exact", "lof-exact", "ensemble",
-                                         "ensemble_robust_z"));
+                                         "ensemble_robust_z", "ensemble_exact"));
 
 TEST(ExactStatistics, ImputeFillsWithTheExactlyRoundedMean) {
   // Column sums that cancel: a naive running sum loses the small values entirely.
