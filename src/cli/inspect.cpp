@@ -21,9 +21,9 @@ void print_params(const ParamSet& params, const std::string& indent, std::ostrea
 
 void print_state(const ModelState& state, const std::string& prefix, std::ostream& out) {
   for (const auto& [name, values] : state.integers)
-    out << fmt::format("  state {:<24}{} int64\n", prefix + name, values.size());
+    out << fmt::format("  state {:<24} {} int64\n", prefix + name, values.size());
   for (const auto& [name, values] : state.reals)
-    out << fmt::format("  state {:<24}{} float64\n", prefix + name, values.size());
+    out << fmt::format("  state {:<24} {} float64\n", prefix + name, values.size());
   for (const auto& [name, child] : state.children) print_state(child, prefix + name + "/", out);
 }
 

@@ -3,6 +3,7 @@
 #include "hpcad/core/registry.hpp"
 #include "hpcad/detectors/extended_isolation_forest.hpp"
 #include "hpcad/detectors/hbos.hpp"
+#include "hpcad/detectors/ensemble.hpp"
 #include "hpcad/detectors/isolation_forest.hpp"
 #include "hpcad/detectors/kmeans.hpp"
 #include "hpcad/detectors/mahalanobis.hpp"
@@ -30,9 +31,8 @@ DetectorInfo entry(std::string type, std::string description) {
           [](const ParamSet& p) { return std::make_unique<D>(p); }};
 }
 
-}  // namespace
-
-const std::vector<DetectorInfo>& detector_registry() {
+/// Every detector but the ensemble, whose members are these.
+const std::vector<DetectorInfo>& single_detectors() {
   static const std::vector<DetectorInfo> registry = {
       entry<IsolationForest>("iforest", "isolation forest (Liu, Ting, Zhou 2008)"),
       entry<Pca>("pca", "PCA reconstruction error (standardised, top components)"),
@@ -45,6 +45,19 @@ const std::vector<DetectorInfo>& detector_registry() {
       entry<OneClassSvm>("ocsvm", "one-class SVM: Nystroem features, SGD on the linear objective"),
       entry<Autoencoder>("autoencoder", "reconstruction error of a small dense autoencoder"),
   };
+  return registry;
+}
+
+}  // namespace
+
+const std::vector<DetectorInfo>& detector_registry() {
+  static const std::vector<DetectorInfo> registry = [] {
+    std::vector<DetectorInfo> all = single_detectors();
+    all.push_back({"ensemble", "normalised member scores combined (see ensemble.hpp)",
+                   Ensemble::param_specs(single_detectors()),
+                   [](const ParamSet& p) { return std::make_unique<Ensemble>(p); }});
+    return all;
+  }();
   return registry;
 }
 

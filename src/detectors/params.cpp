@@ -40,11 +40,27 @@ std::string check_elements(const std::vector<T>& values, Check check) {
   return {};
 }
 
+/// The value of a typed table's type field, "" when it has none.
+std::string table_type(const ParamSet& table) {
+  const auto it = table.values().find(kTableTypeKey);
+  const auto* type = it == table.values().end() ? nullptr : std::get_if<std::string>(&it->second);
+  return type ? *type : std::string();
+}
+
 std::string check_table(const ParamSpec& spec, const ParamSet& table) {
+  const std::string type = table_type(table);
+  const std::optional<std::vector<ParamSpec>> fields = spec.table_fields(type);
+  if (!fields) {
+    std::vector<std::string> types;
+    for (const ParamSpec& variant : spec.variants) types.push_back(variant.name);
+    return fmt::format("{} = \"{}\": must be one of \"{}\"", kTableTypeKey, type,
+                       fmt::join(types, "\", \""));
+  }
   for (const auto& [key, value] : table.values()) {
-    const ParamSpec* field = find_spec(spec.fields, key);
+    const ParamSpec* field = find_spec(*fields, key);
     if (!field) return fmt::format("{}: unknown key", key);
-    if (std::string why = field->check(value); !why.empty()) return fmt::format("{}: {}", key, why);
+    if (std::string why = field->check(value); !why.empty())
+      return fmt::format("{}: {}", key, why);
   }
   return {};
 }
@@ -143,6 +159,22 @@ ParamSpec ParamSpec::table_list(std::string name, std::vector<ParamSpec> fields,
   return spec;
 }
 
+ParamSpec ParamSpec::typed_table_list(std::string name, std::vector<ParamSpec> fields,
+                                      std::vector<ParamSpec> variants, std::string doc) {
+  ParamSpec spec = table_list(std::move(name), std::move(fields), std::move(doc));
+  spec.variants = std::move(variants);
+  return spec;
+}
+
+std::optional<std::vector<ParamSpec>> ParamSpec::table_fields(const std::string& type) const {
+  if (variants.empty()) return fields;
+  const ParamSpec* variant = find_spec(variants, type);
+  if (!variant) return std::nullopt;
+  std::vector<ParamSpec> all = fields;
+  all.insert(all.end(), variant->fields.begin(), variant->fields.end());
+  return all;
+}
+
 std::string ParamSpec::check(const ParamValue& value) const {
   const std::string wrong_kind = fmt::format("must be {}", kind_description(kind));
   switch (kind) {
@@ -176,8 +208,12 @@ std::string ParamSpec::check(const ParamValue& value) const {
     }
     case ParamKind::kTableList: {
       const auto* v = std::get_if<std::vector<ParamSet>>(&value);
-      return v ? check_elements(*v, [&](const ParamSet& t) { return check_table(*this, t); })
-               : wrong_kind;
+      if (!v) return wrong_kind;
+      for (std::size_t i = 0; i < v->size(); ++i)
+        if (std::string why = check_table(*this, (*v)[i]); !why.empty())
+          return variants.empty() ? fmt::format("element {}: {}", i, why)
+                                  : fmt::format("element {} ({}): {}", i, table_type((*v)[i]), why);
+      return {};
     }
   }
   return {};

@@ -597,6 +597,11 @@ std::vector<Index> dataset_shape(hid_t dataset, const std::string& context) {
   return {dims.begin(), dims.end()};
 }
 
+Handle create_group(hid_t parent, const std::string& name, const std::string& context) {
+  return own(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+             "H5Gcreate2", context + "/" + name);
+}
+
 Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows,
                       Index width) {
   const std::string context = file.path() + ": dataset " + name;

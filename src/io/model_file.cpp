@@ -126,11 +126,6 @@ ModelContent content_of(const Model& model) {
   return content;
 }
 
-h5::Handle create_group(hid_t parent, const std::string& name, const std::string& context) {
-  return h5::own(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                 "H5Gcreate2", context + "/" + name);
-}
-
 void write_params(hid_t group, const ParamSet& params, const std::string& context);
 
 /// Writes one hyperparameter by kind: scalars and string lists as attributes, numeric lists
@@ -149,9 +144,9 @@ struct Write {
     h5::write_vector(group, name, v);
   }
   void operator()(const std::vector<ParamSet>& tables) const {
-    h5::Handle list = create_group(group, name, context);
+    h5::Handle list = h5::create_group(group, name, context);
     for (std::size_t i = 0; i < tables.size(); ++i) {
-      h5::Handle table = create_group(list.id(), std::to_string(i), context + "/" + name);
+      h5::Handle table = h5::create_group(list.id(), std::to_string(i), context + "/" + name);
       write_params(table.id(), tables[i], context + "/" + name + "/" + std::to_string(i));
     }
   }
@@ -165,7 +160,7 @@ void write_state(hid_t group, const ModelState& state, const std::string& contex
   for (const auto& [name, values] : state.reals) h5::write_vector(group, name, values);
   for (const auto& [name, values] : state.integers) h5::write_vector(group, name, values);
   for (const auto& [name, child] : state.children) {
-    h5::Handle sub = create_group(group, name, context);
+    h5::Handle sub = h5::create_group(group, name, context);
     write_state(sub.id(), child, context + "/" + name);
   }
 }
@@ -361,7 +356,14 @@ class ContentReader {
         for (std::size_t i = 0; h5::exists(list.id(), std::to_string(i)); ++i) {
           const std::string where = fmt::format("{}/{}/{}", context, name, i);
           h5::Handle table = open_group(list.id(), std::to_string(i), context + "/" + name);
-          tables.push_back(read_params(table.id(), spec.fields, where));
+          // A typed table's keys depend on its type (an ensemble member's detector).
+          const std::string type =
+              spec.variants.empty() ? "" : required_string(table.id(), kTableTypeKey, where);
+          const auto fields = spec.table_fields(type);
+          if (!fields)
+            throw DataError(fmt::format("{}: {} = \"{}\" is not a known type", where,
+                                        kTableTypeKey, type));
+          tables.push_back(read_params(table.id(), *fields, where));
         }
         return tables;
       }
@@ -436,7 +438,11 @@ Model build_model(ModelContent& content, const std::vector<const TransformInfo*>
     model.transforms.push_back(std::move(transform));
   }
   check_params(content.params, info.params, path + ":/params");
-  model.detector = info.make(content.params);
+  try {
+    model.detector = info.make(content.params);
+  } catch (const ConfigError& e) {
+    throw DataError(fmt::format("{}:/params: {}", path, e.what()));
+  }
   model.detector->load_state(schema.n_features, content.state);
   return model;
 }
@@ -480,19 +486,19 @@ void write_model_file(const std::string& path, const Model& model) {
     h5::write_attribute(root, "feature_names", content.input_schema.feature_names);
   write_provenance(root, model.training);
   {
-    h5::Handle params = create_group(root, "params", path + ":");
+    h5::Handle params = h5::create_group(root, "params", path + ":");
     write_params(params.id(), content.params, path + ":/params");
-    h5::Handle state = create_group(root, "state", path + ":");
+    h5::Handle state = h5::create_group(root, "state", path + ":");
     write_state(state.id(), content.state, path + ":/state");
-    h5::Handle steps = create_group(root, kTransformsGroup, path + ":");
+    h5::Handle steps = h5::create_group(root, kTransformsGroup, path + ":");
     for (std::size_t i = 0; i < content.steps.size(); ++i) {
       const StepContent& step = content.steps[i];
       const std::string where = fmt::format("{}:/{}/{}", path, kTransformsGroup, i);
-      h5::Handle group = create_group(steps.id(), std::to_string(i), where);
+      h5::Handle group = h5::create_group(steps.id(), std::to_string(i), where);
       h5::write_attribute(group.id(), "type", step.type);
-      h5::Handle step_params = create_group(group.id(), "params", where);
+      h5::Handle step_params = h5::create_group(group.id(), "params", where);
       write_params(step_params.id(), step.params, where + "/params");
-      h5::Handle step_state = create_group(group.id(), "state", where);
+      h5::Handle step_state = h5::create_group(group.id(), "state", where);
       write_state(step_state.id(), step.state, where + "/state");
     }
   }

@@ -69,23 +69,30 @@ std::vector<std::string> feature_names(const Schema& schema) {
   return names;
 }
 
+std::string part_path(const std::string& name) {
+  return fmt::format("{}/{}", kPartScoresGroup, name);
+}
+
 }  // namespace
 
 /// The open file and datasets; handles close in reverse order (datasets, then the file)
 /// identically on every rank, also when a phase failed.
 struct ScoreFileWriter::Open {
   std::optional<h5::File> file;
-  h5::Handle score, is_anomaly, features;
+  h5::Handle score, is_anomaly, features, part_group;
+  std::vector<h5::Handle> parts;
 };
 
 ScoreFileWriter::ScoreFileWriter(Comm& comm, std::string path, Index global_begin,
                                  Index local_rows, Index global_rows,
-                                 const std::optional<Schema>& features, std::int64_t config_bytes)
+                                 const std::optional<Schema>& features,
+                                 std::vector<std::string> part_names, std::int64_t config_bytes)
     : comm_(comm),
       path_(std::move(path)),
       global_begin_(global_begin),
       local_rows_(local_rows),
       global_rows_(global_rows),
+      part_names_(std::move(part_names)),
       open_(std::make_unique<Open>()) {
   if (features) n_features_ = features->n_features;
   // Every collective HDF5 step is its own guarded phase: a write that fails on one rank is
@@ -100,8 +107,14 @@ ScoreFileWriter::ScoreFileWriter(Comm& comm, std::string path, Index global_begi
           h5::create_dataset(*o.file, "features", H5T_IEEE_F64LE, global_rows_, n_features_);
       h5::write_attribute(o.features.id(), "names", feature_names(*features));
     }
+    if (!part_names_.empty())
+      o.part_group = h5::create_group(o.file->id(), kPartScoresGroup, path_ + ":");
+    for (const std::string& name : part_names_)
+      o.parts.push_back(
+          h5::create_dataset(*o.file, part_path(name), H5T_IEEE_F64LE, global_rows_, 0));
+    const auto doubles_per_row = static_cast<Index>(1 + n_features_ + part_names_.size());
     if (comm_.rank() == 0)
-      reserve_space(path_, global_rows_ * (sizeof(double) * (1 + n_features_) +
+      reserve_space(path_, global_rows_ * (sizeof(double) * doubles_per_row +
                                            sizeof(std::int8_t)) +
                                config_bytes + kMetadataReserve);
   });
@@ -121,9 +134,14 @@ void ScoreFileWriter::write_features(Index global_begin, Index rows,
   });
 }
 
-void ScoreFileWriter::finish(std::span<const double> scores, const ScoreFileInfo& info) {
+void ScoreFileWriter::finish(std::span<const double> scores, std::span<const ScoreColumn> parts,
+                             const ScoreFileInfo& info) {
   check_internal(static_cast<Index>(scores.size()) == local_rows_,
                  "finish: one score per local row");
+  check_internal(parts.size() == part_names_.size(), "finish: one score column per part");
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    check_internal(parts[p].name == part_names_[p] && parts[p].values.size() == scores.size(),
+                   "finish: part scores of another name or length");
   std::vector<std::int8_t> flags(scores.size());
   for (std::size_t i = 0; i < scores.size(); ++i) flags[i] = scores[i] > info.threshold ? 1 : 0;
   Open& o = *open_;
@@ -135,10 +153,17 @@ void ScoreFileWriter::finish(std::span<const double> scores, const ScoreFileInfo
     h5::write_rows(*o.file, o.is_anomaly.id(), H5T_NATIVE_INT8, global_begin_, local_rows_, 0,
                    flags.data());
   });
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    guarded_phase(comm_, "write", [&] {
+      h5::write_rows(*o.file, o.parts[p].id(), H5T_NATIVE_DOUBLE, global_begin_, local_rows_, 0,
+                     parts[p].values.data());
+    });
   guarded_phase(comm_, "write", [&] {
     o.score.close(path_);
     o.is_anomaly.close(path_);
     if (n_features_ > 0) o.features.close(path_);
+    for (h5::Handle& dataset : o.parts) dataset.close(path_);
+    if (!parts.empty()) o.part_group.close(path_);
     write_attributes(o.file->id(), global_rows_, info);
   });
   guarded_phase(comm_, "write", [&] { o.file->close(); });
@@ -150,6 +175,9 @@ void ScoreFileWriter::finish(std::span<const double> scores, const ScoreFileInfo
     verify_dataset<double>(file, "score", H5T_NATIVE_DOUBLE, global_begin_, global_rows_, scores);
     verify_dataset<std::int8_t>(file, "is_anomaly", H5T_NATIVE_INT8, global_begin_, global_rows_,
                                 flags);
+    for (const ScoreColumn& part : parts)
+      verify_dataset<double>(file, part_path(part.name), H5T_NATIVE_DOUBLE, global_begin_,
+                             global_rows_, part.values);
   });
   if (n_features_ > 0) verify_features(comm_.allreduce_value(max_block_rows_, ReduceOp::kMax));
 }
@@ -185,10 +213,14 @@ void ScoreFileWriter::verify_features(Index max_block_rows) {
 }
 
 void write_score_file(Comm& comm, const std::string& path, Index global_begin, Index global_rows,
-                      std::span<const double> scores, const ScoreFileInfo& info) {
+                      std::span<const double> scores, std::span<const ScoreColumn> parts,
+                      const ScoreFileInfo& info) {
+  std::vector<std::string> names;
+  for (const ScoreColumn& part : parts) names.push_back(part.name);
   ScoreFileWriter writer(comm, path, global_begin, static_cast<Index>(scores.size()), global_rows,
-                         std::nullopt, static_cast<std::int64_t>(info.config_text.size()));
-  writer.finish(scores, info);
+                         std::nullopt, std::move(names),
+                         static_cast<std::int64_t>(info.config_text.size()));
+  writer.finish(scores, parts, info);
 }
 
 }  // namespace hpcad

@@ -157,6 +157,19 @@ std::optional<std::string> string_of(const toml::node& node) {
   return std::nullopt;
 }
 
+/// The value of a typed table's type field (e.g. "kmeans" for an ensemble member), checked.
+std::string table_type(const toml::table& table, const ParamSpec& list, const std::string& dotted,
+                       const Locator& where) {
+  const ParamSpec* type_spec = find_spec(list.fields, kTableTypeKey);
+  check_internal(type_spec != nullptr, "typed table list without a type field");
+  const toml::node* node = table.get(kTableTypeKey);
+  if (!node)
+    throw ConfigError(fmt::format("{}: {}: missing key '{}' (one of \"{}\")", where.at(dotted, &table),
+                                  dotted, kTableTypeKey, fmt::join(type_spec->choices, "\", \"")));
+  return std::get<std::string>(
+      from_toml(*node, *type_spec, fmt::format("{}.{}", dotted, kTableTypeKey), where));
+}
+
 /// Validates a table's keys against `fields`, naming "dotted.key" on errors.
 ParamSet table_from_toml(const toml::table& table, const std::vector<ParamSpec>& fields,
                          const std::string& dotted, const Locator& where) {
@@ -173,6 +186,16 @@ ParamSet table_from_toml(const toml::table& table, const std::vector<ParamSpec>&
     values.set(key, from_toml(node, *field, dotted + "." + key, where));
   }
   return values;
+}
+
+/// A table of the list `list`; a typed table (an ensemble member) is named "dotted (type)",
+/// as its keys depend on the type.
+ParamSet table_from_toml(const toml::table& table, const ParamSpec& list, const std::string& dotted,
+                         const Locator& where) {
+  if (list.variants.empty()) return table_from_toml(table, list.fields, dotted, where);
+  const std::string type = table_type(table, list, dotted, where);
+  return table_from_toml(table, *list.table_fields(type), fmt::format("{} ({})", dotted, type),
+                         where);
 }
 
 ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::string& dotted,
@@ -207,8 +230,7 @@ ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::s
       for (std::size_t i = 0; i < array->size(); ++i) {
         const toml::table* table = array->get(i)->as_table();
         if (!table) fail_kind(spec, dotted, node, where);
-        tables.push_back(
-            table_from_toml(*table, spec.fields, fmt::format("{}[{}]", dotted, i), where));
+        tables.push_back(table_from_toml(*table, spec, fmt::format("{}[{}]", dotted, i), where));
       }
       value = std::move(tables);
       break;
@@ -581,6 +603,12 @@ Config parse_config(const std::string& text, const std::string& source_path,
   config.detector_params = ParamSet(find_detector(config.detector_type).params);
   for (const auto& [key, value] : parsed.section("detector").values())
     if (key != "type") config.detector_params.set(key, value);
+  // Building the detector checks what no single key can (an ensemble's member names).
+  try {
+    make_detector(config.detector_type, config.detector_params);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", source_path, e.what()));
+  }
   read_threshold(parsed, config);
   read_features(parsed, config);
   config.output_path = parsed.path("output", "path");

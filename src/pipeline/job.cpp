@@ -226,9 +226,10 @@ Model configured_model(const Config& config) {
   return model;
 }
 
-/// Collective. Opens the input and sizes the cache: scores (and labels) must stay resident,
-/// a few blocks are in flight, the rest of the budget may cache the rows.
-std::unique_ptr<BlockSource> open_input(Job& job) {
+/// Collective. Opens the input and sizes the cache: scores (the model's score and its parts,
+/// such as an ensemble's member scores) and labels must stay resident, a few blocks are in
+/// flight, the rest of the budget may cache the rows.
+std::unique_ptr<BlockSource> open_input(Job& job, const Model& model) {
   std::unique_ptr<BlockReader> reader;
   MemoryBudget budget;
   job.phase("read", [&] {
@@ -238,8 +239,10 @@ std::unique_ptr<BlockSource> open_input(Job& job) {
   const TableInfo& info = reader->info();
   std::int64_t cache_budget = 0;
   job.phase("read", [&] {
+    const auto score_columns = static_cast<std::int64_t>(1 + model.detector->part_names().size());
     const std::int64_t resident =
-        job.writes_scores() ? info.local_rows * (8 + (info.has_labels ? 1 : 0)) : 0;
+        job.writes_scores() ? info.local_rows * (8 * score_columns + (info.has_labels ? 1 : 0))
+                            : 0;
     const std::int64_t block_bytes =
         std::min(job.config.input.block_rows, info.local_rows) * (info.schema.n_features + 1) * 8;
     const std::int64_t needed = resident + kBlockCopies * block_bytes + kModelReserve;
@@ -288,8 +291,7 @@ void fill_report(Job& job, const Model& model, const BlockSource& input) {
 }
 
 /// Collective. Fits the configured transforms and detector.
-Model train_model(Job& job, RowSource& input) {
-  Model model = configured_model(job.config);
+void train_model(Job& job, Model& model, RowSource& input) {
   const auto start = Clock::now();
   job.progress.start("fit");
   job.phase("fit", [&] {
@@ -302,7 +304,6 @@ Model train_model(Job& job, RowSource& input) {
                static_cast<double>(input.global_rows()) / std::max(seconds, 1e-9) * 1e-6);
   model.training = job.provenance;
   model.training.rows = input.global_rows();
-  return model;
 }
 
 /// Collective. Rank 0 writes the model to its temporary name.
@@ -325,9 +326,10 @@ void write_model(Job& job, const Model& model) {
                job.model_sha256.substr(0, 12));
 }
 
-/// This rank's scores and labels, in local row order.
+/// This rank's scores, partial scores (part_names() order) and labels, in local row order.
 struct LocalScores {
   std::vector<double> scores;
+  std::vector<std::vector<double>> parts;
   std::vector<std::int8_t> labels;
 };
 
@@ -344,9 +346,17 @@ std::unique_ptr<ScoreFileWriter> create_score_file(Job& job, const Model& model,
   job.phase("write", [&] {
     file = std::make_unique<ScoreFileWriter>(
         job.comm, temporary, input.local_begin(), input.local_rows(), input.global_rows(),
-        features, static_cast<std::int64_t>(job.config.provenance_text().size()));
+        features, model.detector->part_names(),
+        static_cast<std::int64_t>(job.config.provenance_text().size()));
   });
   return file;
+}
+
+/// Local rows [at, at + rows) of every part.
+std::vector<std::span<double>> part_rows(LocalScores& local, Index at, Index rows) {
+  std::vector<std::span<double>> parts;
+  for (auto& part : local.parts) parts.push_back(std::span(part).subspan(at, rows));
+  return parts;
 }
 
 /// Collective. One pass over the detector's view of the input, block by block; each block's
@@ -356,6 +366,7 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
   const Index n = input.local_rows();
   LocalScores local;
   local.scores.resize(static_cast<std::size_t>(n));
+  local.parts.assign(model.detector->part_names().size(), std::vector<double>(local.scores.size()));
   if (input.has_labels()) local.labels.resize(static_cast<std::size_t>(n));
   const auto start = Clock::now();
   job.progress.start("score");
@@ -366,7 +377,8 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
     // A collective detector scores the whole input at once; the pass below then only
     // collects the labels.
     const bool collective = detector.scores_collectively();
-    if (collective) detector.score_collective(job.comm, *features, local.scores);
+    if (collective)
+      detector.score_parts_collective(job.comm, *features, local.scores, part_rows(local, 0, n));
     RowBlock block;
     features->rewind();
     while (features->next(block)) {
@@ -377,7 +389,11 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
         // (or centre, component...) of the model streams past them.
         for (Index begin = 0; begin < block.n_rows; begin += block_rows) {
           const Index rows = std::min(block_rows, block.n_rows - begin);
-          detector.score(block.slice(begin, rows), out.subspan(begin, rows));
+          if (local.parts.empty())
+            detector.score(block.slice(begin, rows), out.subspan(begin, rows));
+          else
+            detector.score_parts(block.slice(begin, rows), out.subspan(begin, rows),
+                                 part_rows(local, at + begin, rows));
         }
       }
       for (Index i = 0; i < static_cast<Index>(block.labels.size()); ++i)
@@ -397,7 +413,7 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
 }
 
 /// Collective. Threshold, metrics against labels, and the scores file completed.
-void write_scores(Job& job, const LocalScores& local, const RowSource& input,
+void write_scores(Job& job, const Model& model, const LocalScores& local, const RowSource& input,
                   ScoreFileWriter& file) {
   ThresholdResult threshold;
   job.phase("threshold", [&] {
@@ -426,7 +442,12 @@ void write_scores(Job& job, const LocalScores& local, const RowSource& input,
   info.config_text = job.config.provenance_text();
   info.detector = report.detector;
   info.provenance = job.provenance;
-  job.phase("write", [&] { file.finish(local.scores, info); });
+  job.phase("write", [&] {
+    std::vector<ScoreColumn> parts;
+    const std::vector<std::string> names = model.detector->part_names();
+    for (std::size_t p = 0; p < names.size(); ++p) parts.push_back({names[p], local.parts[p]});
+    file.finish(local.scores, parts, info);
+  });
 }
 
 /// The one-paragraph summary rank 0 prints.
@@ -493,13 +514,13 @@ std::string agree_job_id(Comm& comm) {
 std::string run_job(Comm& comm, const JobRequest& request) {
   Job job(comm, request);
   prepare(job);
-  Model model;
-  if (request.kind == JobKind::kScore) model = load_model(job);
-  const std::unique_ptr<BlockSource> input = open_input(job);
+  Model model =
+      request.kind == JobKind::kScore ? load_model(job) : configured_model(job.config);
+  const std::unique_ptr<BlockSource> input = open_input(job, model);
   if (request.kind == JobKind::kScore)
     job.phase("validate", [&] { check_input_matches(model, input->info(), request.model_path); });
   else
-    model = train_model(job, *input);
+    train_model(job, model, *input);
   fill_report(job, model, *input);
   if (job.writes_model()) write_model(job, model);
   if (job.writes_scores()) {
@@ -507,7 +528,7 @@ std::string run_job(Comm& comm, const JobRequest& request) {
     if (job.config.write_features) file = create_score_file(job, model, *input);
     const LocalScores local = score_rows(job, model, *input, file.get());
     if (!file) file = create_score_file(job, model, *input);
-    write_scores(job, local, *input, *file);
+    write_scores(job, model, local, *input, *file);
   }
   return finish(job, *input);
 }

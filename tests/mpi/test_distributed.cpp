@@ -249,7 +249,7 @@ TEST(ScoreWriter, CollectiveWriteHoldsEveryRankRowsInOrder) {
     ScoreFileInfo info;
     info.threshold = 0.045;
     info.provenance.ranks = comm.size();
-    write_score_file(comm, path, mine.begin, rows, local, info);
+    write_score_file(comm, path, mine.begin, rows, local, {}, info);
     comm.barrier();
     if (comm.rank() == 0) {
       h5::File f = h5::File::open_local(path);

@@ -6,10 +6,21 @@
 #include "hpcad/comm/comm.hpp"
 #include "hpcad/core/log.hpp"
 #include "hpcad/data/partition.hpp"
+#include "hpcad/core/rng.hpp"
 #include "hpcad/data/row_source.hpp"
 #include "hpcad/detectors/detector.hpp"
 
 namespace hpcad::testing_support {
+
+/// `rows` x `d` standard normal values drawn from `seed`.
+inline RowSlab gaussian_slab(Index rows, Index d, std::uint64_t seed) {
+  RowSlab slab;
+  slab.schema.n_features = d;
+  slab.global_rows = rows;
+  RandomStream rng(seed, "test.data", 0);
+  for (Index i = 0; i < rows * d; ++i) slab.values.push_back(rng.normal());
+  return slab;
+}
 
 /// Collective. Fits `detector` on this rank's `slab`, read in blocks of `block_rows`.
 inline void fit_slab(Detector& detector, const RowSlab& slab, Comm& comm, Index block_rows = 1000) {

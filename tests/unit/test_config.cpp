@@ -143,6 +143,47 @@ TEST(Config, OverrideErrors) {
                {"--set detector.n_trees", "must be an integer"});
 }
 
+std::string ensemble_config(const std::string& members) {
+  return "[input]\npath = \"x.h5\"\n[detector]\ntype = \"ensemble\"\ncombine = \"max\"\n" + members;
+}
+
+TEST(Config, EnsembleMembersTakeTheirDetectorsKeysWithDefaults) {
+  const Config c =
+      parse(ensemble_config("[[detector.members]]\ntype = \"kmeans\"\nn_clusters = 4\n"
+                            "[[detector.members]]\ntype = \"pca\"\nname = \"p\"\nweight = 2\n"));
+  EXPECT_EQ(c.detector_type, "ensemble");
+  EXPECT_EQ(c.detector_params.string("combine"), "max");
+  EXPECT_EQ(c.detector_params.string("normalization"), "robust_z");  // default
+  const std::vector<ParamSet>& members = c.detector_params.tables("members");
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].string("type"), "kmeans");
+  EXPECT_EQ(members[0].integer("n_clusters"), 4);
+  EXPECT_EQ(members[0].integer("max_iter"), 300);  // the kmeans default
+  EXPECT_EQ(members[0].string("name"), "");
+  EXPECT_FALSE(members[0].values().count("n_components"));
+  EXPECT_EQ(members[1].string("name"), "p");
+  EXPECT_DOUBLE_EQ(members[1].real("weight"), 2.0);
+  EXPECT_EQ(members[1].integer("n_components"), 0);
+}
+
+TEST(Config, EnsembleErrorsNameTheMember) {
+  expect_error(ensemble_config(""), {},
+               {"job.toml", "detector.members: an ensemble needs at least one member"});
+  expect_error(ensemble_config("[[detector.members]]\ntype = \"pca\"\n[[detector.members]]\n"
+                               "type = \"kmeans\"\nn_clusters = 0\n"),
+               {},
+               {"job.toml:10: detector.members[1] (kmeans).n_clusters = 0: must be at least 1"});
+  expect_error(
+      ensemble_config("[[detector.members]]\ntype = \"kmeans\"\nn_cluster = 3\n"), {},
+      {"unknown key 'detector.members[0] (kmeans).n_cluster'; did you mean 'n_clusters'?"});
+  expect_error(ensemble_config("[[detector.members]]\ntype = \"ensemble\"\n"), {},
+               {"detector.members[0].type = \"ensemble\": must be one of \"iforest\""});
+  expect_error(ensemble_config("[[detector.members]]\nseed = 1\n"), {},
+               {"detector.members[0]: missing key 'type'"});
+  expect_error(ensemble_config("[[detector.members]]\ntype = \"pca\"\nweight = -1\n"), {},
+               {"detector.members[0] (pca).weight = -1.0: must be in [0,"});
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

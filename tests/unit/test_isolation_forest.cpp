@@ -10,17 +10,9 @@
 namespace hpcad {
 namespace {
 
-RowSlab gaussian_slab(Index rows, Index d, std::uint64_t seed) {
-  RowSlab slab;
-  slab.schema.n_features = d;
-  slab.global_rows = rows;
-  RandomStream rng(seed, "test.data", 0);
-  for (Index i = 0; i < rows * d; ++i) slab.values.push_back(rng.normal());
-  return slab;
-}
-
 using testing_support::block_of;
 using testing_support::fit_slab;
+using testing_support::gaussian_slab;
 using testing_support::forest_params;
 
 // Reference values from scikit-learn 1.2's sklearn.ensemble._iforest._average_path_length.

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "../support/detector_testing.hpp"
+#include "../support/ensemble_params.hpp"
 #include "../support/forest_params.hpp"
 #include "hpcad/comm/thread_comm.hpp"
 #include "hpcad/data/partition.hpp"
@@ -17,6 +18,7 @@
 namespace hpcad {
 namespace {
 
+using testing_support::ensemble_params;
 using testing_support::forest_params;
 using testing_support::rank_share;
 
@@ -90,6 +92,17 @@ std::unique_ptr<Detector> detector_of(const std::string& type) {
     params.set("validation_fraction", 0.2);
     return make_detector(type, params);
   }
+  if (type == "ensemble") return make_detector(type, ensemble_params({"iforest", "pca", "kmeans"}));
+  if (type == "ensemble_exact") {  // a member scored collectively (the ring of ranks)
+    ParamSet params = ensemble_params({"pca", "lof"});
+    std::vector<ParamSet> members = params.tables("members");
+    members[1].set("n_neighbors", std::int64_t{2});
+    members[1].set("mode", std::string("exact"));
+    params.set("members", members);
+    return make_detector("ensemble", params);
+  }
+  if (type == "ensemble_robust_z")
+    return make_detector("ensemble", ensemble_params({"kmeans", "mahalanobis"}, "robust_z", "max"));
   return make_detector(type, ParamSet(find_detector(type).params));
 }
 
@@ -149,7 +162,8 @@ TEST_P(RankInvariance, MoreRanksThanRows) {
 INSTANTIATE_TEST_SUITE_P(Detectors, RankInvariance,
                          testing::Values("iforest", "pca", "mahalanobis", "kmeans", "kmeans||",
                                          "hbos", "hbos_quantile", "eif", "knn", "lof",
-                                         "knn-exact", "lof-exact", "ocsvm", "autoencoder"),
+                                         "knn-exact", "lof-exact", "ocsvm", "autoencoder", "ensemble",
+                                         "ensemble_robust_z", "ensemble_exact"),
                          [](const auto& info) {
                            std::string name = info.param == "kmeans||" ? "kmeans_parallel"
                                                                        : info.param;

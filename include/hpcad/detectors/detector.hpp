@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "hpcad/core/error.hpp"
 #include "hpcad/detectors/fit.hpp"
 #include "hpcad/detectors/model_state.hpp"
 #include "hpcad/detectors/params.hpp"
@@ -42,6 +43,24 @@ class Detector {
   /// start) into `out`, in local row order. The whole input, not a block, because the rows a
   /// score depends on may lie in any block of any rank. Default: score() block by block.
   virtual void score_collective(Comm& comm, RowSource& rows, std::span<double> out) const;
+
+  /// Names of the partial scores this detector combines (an ensemble's members), which the
+  /// scores file keeps beside the score; empty for a single detector.
+  virtual std::vector<std::string> part_names() const { return {}; }
+  /// Local, const and thread-safe: score(), also writing part p's scores of the block's rows
+  /// to parts[p].
+  virtual void score_parts(const RowBlock& block, std::span<double> out,
+                           std::span<const std::span<double>> parts) const {
+    check_internal(parts.empty(), "score parts of a detector without parts");
+    score(block, out);
+  }
+  /// Collective: score_collective(), also writing part p's scores of this rank's rows to
+  /// parts[p].
+  virtual void score_parts_collective(Comm& comm, RowSource& rows, std::span<double> out,
+                                      std::span<const std::span<double>> parts) const {
+    check_internal(parts.empty(), "score parts of a detector without parts");
+    score_collective(comm, rows, out);
+  }
 
   /// Number of features the model was fitted on.
   virtual Index n_features() const = 0;

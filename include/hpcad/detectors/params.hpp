@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -11,6 +12,9 @@
 namespace hpcad {
 
 class ParamSet;
+
+/// The field of a typed table that selects its variant, e.g. `type = "kmeans"`.
+inline constexpr const char* kTableTypeKey = "type";
 
 /// One value: integer, real, string, boolean, a list of integers / reals / strings, or a list
 /// of tables (each a ParamSet, e.g. ensemble members or feature steps).
@@ -42,6 +46,10 @@ struct ParamSpec {
   std::vector<std::string> choices;  ///< allowed strings; empty = any
   std::vector<ParamSpec> fields;     ///< kTableList: the keys of each table
   bool optional = false;             ///< kReal: NaN, the default, means "not given"
+  /// kTableList of typed tables (ensemble members): one kTableList spec per allowed value of
+  /// the tables' kTableTypeKey field, named by that value, whose `fields` are the keys a table
+  /// of that type adds to `fields`. Empty for untyped tables.
+  std::vector<ParamSpec> variants;
   std::string doc;
 
   static ParamSpec integer(std::string name, std::int64_t default_value, std::int64_t min,
@@ -60,6 +68,14 @@ struct ParamSpec {
   static ParamSpec string_list(std::string name, std::vector<std::string> default_value,
                                std::string doc);
   static ParamSpec table_list(std::string name, std::vector<ParamSpec> fields, std::string doc);
+  /// Tables whose kTableTypeKey field picks one of `variants` (see above); `fields` should
+  /// hold that key as a string with the variants' names as choices.
+  static ParamSpec typed_table_list(std::string name, std::vector<ParamSpec> fields,
+                                    std::vector<ParamSpec> variants, std::string doc);
+
+  /// kTableList: the keys a table of `type` may have (`fields`, plus the variant's for
+  /// typed tables); nullopt when the list is typed and `type` is none of its variants.
+  std::optional<std::vector<ParamSpec>> table_fields(const std::string& type) const;
 
   /// Empty if `value` is acceptable, else why not (e.g. "must be at least 2"); for table
   /// lists the message names the element and key ("[2].window: must be at least 1").

@@ -107,6 +107,10 @@ std::optional<double> read_real_attribute(hid_t object, const std::string& name)
 /// Shape of a dataset.
 std::vector<Index> dataset_shape(hid_t dataset, const std::string& context);
 
+/// Collective for collective files. Creates the group `name` in `parent`; `context` names
+/// the parent in errors.
+Handle create_group(hid_t parent, const std::string& name, const std::string& context);
+
 /// Collective for collective files. Creates a dataset of `rows` x `width` (1-D when width is 0).
 Handle create_dataset(const File& file, const std::string& name, hid_t file_type, Index rows,
                       Index width);
