@@ -232,6 +232,36 @@ class Faults(unittest.TestCase):
                 self.assert_clean_failure(r, [d], code=1, message=message)
                 self.assertIn("phase prepare", r.stderr)
 
+    # --- corrupt input -------------------------------------------------------------------
+
+    def corrupt_gzip_copy(self):
+        """A chunked, gzip-compressed copy of the small input (10,000-row chunks) whose chunk
+        at rows 150,000-159,999 has 64 of its compressed bytes overwritten, so inflating it
+        fails inside HDF5's filter pipeline on whichever rank reads those rows."""
+        import h5py
+        path = os.path.join(self.data, f"corrupt-{os.path.basename(self.dir)}.h5")
+        self.addCleanup(os.remove, path)
+        with h5py.File(self.small) as f:
+            x = f["X"][:]
+        with h5py.File(path, "w") as f:
+            f.create_dataset("X", data=x, chunks=(10000, x.shape[1]), compression="gzip")
+            chunk = f["X"].id.get_chunk_info_by_coord((150000, 0))
+        with open(path, "r+b") as f:
+            f.seek(chunk.byte_offset + chunk.size // 2)
+            f.write(b"\xff" * 64)
+        self.hashes = dict(self.hashes, **{path: sha256(path)})
+        return path
+
+    def test_corrupt_gzip_chunk_ends_every_rank_with_one_message(self):
+        # 20,000-row blocks: the rank holding row 150,000 fails in its second or later block
+        # while the other ranks go on reading, the case that once deadlocked.
+        corrupt = self.corrupt_gzip_copy()
+        for ranks in (2, 3, 4):
+            with self.subTest(ranks=ranks):
+                r = run(["run", "-c", self.config(input_path=corrupt), "--set", "input.block_rows=20000"],
+                        ranks)
+                self.assert_clean_failure(r, [self.dir], message=os.path.basename(corrupt))
+
     def test_concurrent_jobs_with_one_slurm_job_id(self):
         env = {"SLURM_JOB_ID": "4242"}
         config = self.config(self.big, log_level="info", extra="")
