@@ -129,7 +129,7 @@ std::vector<ParamSpec> Knn::param_specs() {
 std::vector<ParamSpec> Lof::param_specs() { return neighbor_specs(20); }
 
 void NeighborDetector::standardize(std::span<const double> x, double* z) const {
-  for (std::size_t j = 0; j < mean_.size(); ++j) z[j] = (x[j] - mean_[j]) / scale_[j];
+  standardize_row(mean_, scale_, x, z);
 }
 
 void NeighborDetector::fit(FitContext& context, RowSource& source) {

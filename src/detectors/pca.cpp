@@ -80,7 +80,7 @@ void Pca::score(const RowBlock& block, std::span<double> out) const {
   std::vector<double> z(static_cast<std::size_t>(d)), projection(static_cast<std::size_t>(k));
   for (Index i = 0; i < block.n_rows; ++i) {
     const auto x = block.row(i);
-    for (Index j = 0; j < d; ++j) z[j] = (x[j] - mean_[j]) / scale_[j];
+    standardize_row(mean_, scale_, x, z.data());
     for (Index c = 0; c < k; ++c) {
       double dot = 0;
       for (Index j = 0; j < d; ++j) dot += components_[c * d + j] * z[j];
