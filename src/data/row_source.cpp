@@ -59,11 +59,6 @@ void set_empty_block(const TableInfo& info, RowBlock& block) {
   block.n_features = info.schema.n_features;
 }
 
-template <typename T>
-void release(std::vector<T>& v) {
-  std::vector<T>().swap(v);
-}
-
 }  // namespace
 
 BlockSource::BlockSource(Comm& comm, std::unique_ptr<BlockReader> reader,
@@ -74,19 +69,13 @@ BlockSource::BlockSource(Comm& comm, std::unique_ptr<BlockReader> reader,
       caching_(cache_budget_bytes > 0) {
   blocks_per_pass_ = comm_.allreduce_value(reader_->block_count(), ReduceOp::kMax);
   const TableInfo& table = reader_->info();
-  const std::int64_t expected = table.local_rows *
-                                (table.schema.n_features + (table.has_labels ? 1 : 0)) *
-                                static_cast<std::int64_t>(sizeof(double));
-  // The expected size is known up front, so a cache that cannot fit is never started, and
-  // one that fits is allocated once (no regrowth copies, no 2x capacity overshoot).
+  const std::int64_t expected =
+      RowCache::bytes_for(table.local_rows, table.schema.n_features, table.has_labels);
+  // The expected size is known up front, so a cache that cannot fit is never started.
   if (caching_ && expected > cache_budget_bytes_) caching_ = false;
-  if (caching_) {
-    const auto values = static_cast<std::size_t>(table.local_rows * table.schema.n_features);
-    cache_values_.reserve(values);
-    advise_huge_pages(cache_values_.data(), values * sizeof(double));
-    if (table.has_labels) cache_labels_.reserve(static_cast<std::size_t>(table.local_rows));
-    cache_block_ends_.reserve(static_cast<std::size_t>(reader_->block_count()));
-  }
+  if (caching_)
+    cache_.reserve(table.local_rows, table.schema.n_features, table.has_labels,
+                   reader_->block_count());
 }
 
 std::vector<double> RowSource::local_tail(Index) {
@@ -138,46 +127,26 @@ void BlockSource::read_local(Index b, RowBlock& block) {
     return;
   }
   if (cache_complete_) {
-    const Index begin = b == 0 ? 0 : cache_block_ends_[b - 1];
-    const Index rows = cache_block_ends_[b] - begin;
-    const Index d = table.schema.n_features;
-    block.global_begin = table.local_begin + begin;
-    block.n_rows = rows;
-    block.n_features = d;
-    block.values =
-        std::span<const double>(cache_values_)
-            .subspan(static_cast<std::size_t>(begin * d), static_cast<std::size_t>(rows * d));
-    block.labels = table.has_labels ? std::span<const double>(cache_labels_)
-                                          .subspan(static_cast<std::size_t>(begin),
-                                                   static_cast<std::size_t>(rows))
-                                    : std::span<const double>();
+    cache_.block(b, table.local_begin, table.schema.n_features, block);
     return;
   }
   reader_->read(b, block);
   if (!caching_) return;
-  const auto bytes = static_cast<std::int64_t>(
-      (cache_values_.size() + block.values.size() + cache_labels_.size() + block.labels.size()) *
-      sizeof(double));
-  if (bytes > cache_budget_bytes_) {
+  const auto block_bytes =
+      static_cast<std::int64_t>((block.values.size() + block.labels.size()) * sizeof(double));
+  if (cache_.used_bytes() + block_bytes > cache_budget_bytes_) {
     // The reader delivered more than it announced: give the memory back and stream.
     caching_ = false;
-    release(cache_values_);
-    release(cache_labels_);
-    release(cache_block_ends_);
+    cache_.release();
     return;
   }
-  cache_values_.insert(cache_values_.end(), block.values.begin(), block.values.end());
-  cache_labels_.insert(cache_labels_.end(), block.labels.begin(), block.labels.end());
-  cache_block_ends_.push_back((cache_block_ends_.empty() ? 0 : cache_block_ends_.back()) +
-                              block.n_rows);
+  cache_.append(block);
 }
 
 void BlockSource::rewind() {
   // A first pass abandoned half way leaves a partial cache: drop it, the next pass refills.
   if (caching_ && !cache_complete_) {
-    cache_values_.clear();
-    cache_labels_.clear();
-    cache_block_ends_.clear();
+    cache_.clear();
   }
   next_block_ = 0;
   rows_done_ = 0;
@@ -185,9 +154,14 @@ void BlockSource::rewind() {
 
 std::string BlockSource::mode() const { return cache_complete_ ? "memory" : reader_->kind(); }
 
-std::int64_t BlockSource::cache_bytes() const {
-  return static_cast<std::int64_t>((cache_values_.capacity() + cache_labels_.capacity()) *
-                                   sizeof(double));
+std::int64_t BlockSource::cache_bytes() const { return cache_.bytes(); }
+
+std::int64_t BlockSource::spare_cache_bytes() const {
+  const TableInfo& table = info();
+  return cache_budget_bytes_ -
+         (caching_ ? RowCache::bytes_for(table.local_rows, table.schema.n_features,
+                                         table.has_labels)
+                   : 0);
 }
 
 std::unique_ptr<BlockReader> make_memory_reader(RowSlab slab, Index block_rows) {

@@ -21,6 +21,34 @@ std::vector<std::string> Rolling::derived_suffixes() const {
   return suffixes;
 }
 
+namespace {
+
+/// Welford's running count, mean and sum of squared deviations of a run of values; NaN
+/// once a NaN joined.
+struct Moments {
+  double count = 0, mean = 0, m2 = 0;
+
+  void add(double x) {
+    count += 1;
+    const double delta = x - mean;
+    mean += delta / count;
+    m2 += delta * (x - mean);
+  }
+  /// The moments of this run followed by `later` (Chan et al.'s pairwise update).
+  Moments merged(const Moments& later) const {
+    const double n = count + later.count;
+    const double delta = later.mean - mean;
+    return {n, mean + delta * (later.count / n),
+            m2 + later.m2 + delta * delta * (count * later.count / n)};
+  }
+};
+
+/// min / max that propagate NaN, as a window with a NaN has no minimum in pandas.
+double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
+double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+
+}  // namespace
+
 void Rolling::derive(const SeriesRows& rows, std::span<const double> x, double* out,
                      Index stride) const {
   enum class Stat { kMean, kStd, kZscore, kMin, kMax };
@@ -31,43 +59,65 @@ void Rolling::derive(const SeriesRows& rows, std::span<const double> x, double* 
                     : name == "zscore" ? Stat::kZscore
                     : name == "min"    ? Stat::kMin
                                        : Stat::kMax);
-  const bool needs_std = std::any_of(stats.begin(), stats.end(), [](Stat s) {
-    return s == Stat::kStd || s == Stat::kZscore;
-  });
   const Index w = params_.integer("window");
+  const Index n = rows.size();
+  // The rows are cut into runs of w rows aligned on global row index (van Herk /
+  // Gil-Werman): a window [t - w + 1, t] is the tail of the previous run from its first row
+  // (a suffix summary) followed by the head of t's run up to t (a prefix summary). Each
+  // summary depends on its rows and their global indices only, so the value is the same for
+  // any block or rank boundary; O(1) per value, O(w) memory.
+  struct Summary {
+    Moments moments;
+    double min = 0, max = 0;
+    void start(double x) { *this = {Moments{1, x, 0}, x, x}; }
+    void add(double x) {
+      moments.add(x);
+      min = nan_min(min, x);
+      max = nan_max(max, x);
+    }
+  };
+  std::vector<Summary> suffix(static_cast<std::size_t>(w));  // of the previous run, by offset
+  Summary prefix;
   const double nan = std::nan("");
-  for (Index t = rows.history(); t < rows.size(); ++t) {
+  Index offset = n > 0 ? rows.global(0) % w : 0;  // of row t within its run
+  for (Index t = 0; t < n; ++t, offset = offset + 1 == w ? 0 : offset + 1) {
+    if (offset == 0) {
+      // suffix[k]: rows [t - w + k, t); only those within the rows (windows that reach
+      // further back are short).
+      if (t > 0) suffix[w - 1].start(x[t - 1]);
+      for (Index k = w - 2; k >= std::max<Index>(0, w - t); --k)
+        (suffix[k] = suffix[k + 1]).add(x[t - w + k]);
+      prefix.start(x[t]);
+    } else {
+      prefix.add(x[t]);  // meaningless while t's run began before row 0; never used then
+    }
+    if (t < rows.history()) continue;
     double* row_out = out + (t - rows.history()) * stride;
     const Index first = t - w + 1;
-    double sum = first >= rows.series_begin(t) ? 0.0 : nan;
-    for (Index k = first; k <= t && !std::isnan(sum); ++k) sum += x[k];
-    if (std::isnan(sum)) {  // a short window, or a NaN in it
+    if (first < rows.series_begin(t) || first < 0) {  // a short window
       std::fill_n(row_out, stats.size(), nan);
       continue;
     }
-    const auto window = x.subspan(first, w);
-    const double mean = sum / static_cast<double>(w);
-    double std = nan;
-    if (needs_std && w > 1) {
-      double squares = 0;
-      for (const double v : window) squares += (v - mean) * (v - mean);
-      std = std::sqrt(squares / static_cast<double>(w - 1));
-    }
+    const bool one_run = offset == w - 1;
+    // first >= 0, so t's run began within the rows and head holds rows [first, that begin).
+    const Summary& head = suffix[static_cast<std::size_t>(offset + 1 == w ? 0 : offset + 1)];
+    const Moments moments = one_run ? prefix.moments : head.moments.merged(prefix.moments);
+    const double std = w > 1 ? std::sqrt(moments.m2 / static_cast<double>(w - 1)) : nan;
     for (std::size_t k = 0; k < stats.size(); ++k) switch (stats[k]) {
         case Stat::kMean:
-          row_out[k] = mean;
+          row_out[k] = moments.mean;
           break;
         case Stat::kStd:
           row_out[k] = std;
           break;
         case Stat::kZscore:
-          row_out[k] = (x[t] - mean) / std;
+          row_out[k] = (x[t] - moments.mean) / std;
           break;
         case Stat::kMin:
-          row_out[k] = *std::min_element(window.begin(), window.end());
+          row_out[k] = one_run ? prefix.min : nan_min(head.min, prefix.min);
           break;
         case Stat::kMax:
-          row_out[k] = *std::max_element(window.begin(), window.end());
+          row_out[k] = one_run ? prefix.max : nan_max(head.max, prefix.max);
           break;
       }
   }

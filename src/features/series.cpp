@@ -67,9 +67,12 @@ SeriesRows::SeriesRows(const RowBlock& block, std::span<const double> history,
                        const StepColumns& keys, const std::string& step)
     : block_(block),
       history_values_(history),
-      history_(block.n_features > 0 ? static_cast<Index>(history.size()) / block.n_features : 0),
-      series_begin_(static_cast<std::size_t>(size()), 0) {
+      history_(block.n_features > 0 ? static_cast<Index>(history.size()) / block.n_features : 0) {
   if (keys.group < 0 && keys.order < 0) return;
+  // One buffer per thread, reused block after block: a fresh one per block costs more in
+  // page faults than the steps' arithmetic.
+  thread_local std::vector<Index> series_begin;
+  series_begin.assign(static_cast<std::size_t>(size()), 0);
   const auto key = [&](Index t, Index j) {
     const double value = at(t, j);
     if (!std::isfinite(value))
@@ -79,7 +82,7 @@ SeriesRows::SeriesRows(const RowBlock& block, std::span<const double> history,
   };
   for (Index t = 1; t < size(); ++t) {
     const bool same_group = keys.group < 0 || key(t, keys.group) == key(t - 1, keys.group);
-    series_begin_[t] = same_group ? series_begin_[t - 1] : t;
+    series_begin[t] = same_group ? series_begin[t - 1] : t;
     if (t < history_) continue;  // history rows were checked with their own block
     if (keys.group >= 0 && key(t, keys.group) < key(t - 1, keys.group))
       throw DataError(fmt::format(
@@ -92,6 +95,7 @@ SeriesRows::SeriesRows(const RowBlock& block, std::span<const double> history,
           "be sorted by (group_by, order_by)",
           global(t), step, key(t, keys.order), key(t - 1, keys.order)));
   }
+  series_begin_ = series_begin;
 }
 
 double SeriesRows::at(Index t, Index j) const {
@@ -99,10 +103,9 @@ double SeriesRows::at(Index t, Index j) const {
   return t < history_ ? history_values_[t * d + j] : block_.values[(t - history_) * d + j];
 }
 
-std::vector<double> SeriesRows::column(Index j) const {
-  std::vector<double> x(static_cast<std::size_t>(size()));
+void SeriesRows::column(Index j, std::vector<double>& x) const {
+  x.resize(static_cast<std::size_t>(size()));
   for (Index t = 0; t < size(); ++t) x[t] = at(t, j);
-  return x;
 }
 
 Schema SeriesStep::output_schema(const Schema& input) const {
@@ -143,9 +146,11 @@ void SeriesStep::apply(const RowBlock& block, std::span<const double> history,
   out.resize(static_cast<std::size_t>(block.n_rows * width));
   for (Index i = 0; i < block.n_rows; ++i)
     std::copy_n(block.values.begin() + i * d, d, out.begin() + i * width);
-  for (std::size_t c = 0; c < columns_.columns.size(); ++c)
-    derive(rows, rows.column(columns_.columns[c]),
-           out.data() + d + static_cast<Index>(c) * per_column, width);
+  thread_local std::vector<double> x;  // reused, as SeriesRows' buffer
+  for (std::size_t c = 0; c < columns_.columns.size(); ++c) {
+    rows.column(columns_.columns[c], x);
+    derive(rows, x, out.data() + d + static_cast<Index>(c) * per_column, width);
+  }
 }
 
 }  // namespace hpcad

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/interrupt.hpp"
 
 namespace hpcad {
 namespace {
@@ -21,7 +23,8 @@ Index same_column(const Schema& schema, const Schema& of, Index j) {
 }  // namespace
 
 TransformedSource::TransformedSource(RowSource& input, std::vector<const Transform*> steps,
-                                     std::string input_name, bool reject_non_finite)
+                                     std::string input_name, bool reject_non_finite,
+                                     std::int64_t cache_budget_bytes)
     : input_(input),
       steps_(std::move(steps)),
       input_name_(std::move(input_name)),
@@ -39,24 +42,65 @@ TransformedSource::TransformedSource(RowSource& input, std::vector<const Transfo
   info_.schema = schemas_.back();
   history_.resize(steps_.size());
   buffers_.resize(steps_.size());
+  const Index width = info_.schema.n_features;
+  caching_ = cache_budget_bytes > 0 &&
+             RowCache::bytes_for(info_.local_rows, width, info_.has_labels) <= cache_budget_bytes;
+  if (caching_) cache_.reserve(info_.local_rows, width, info_.has_labels, 0);
+}
+
+void TransformedSource::set_progress(ProgressSink* progress) {
+  progress_ = progress;
+  input_.set_progress(progress);
 }
 
 void TransformedSource::rewind() {
+  if (cache_complete_) {
+    next_cached_block_ = 0;
+    cached_rows_done_ = 0;
+    return;  // the first pass's count of non-finite inputs stays
+  }
   input_.rewind();
   for (auto& h : history_) h.clear();
   non_finite_inputs_ = 0;
   halo_pending_ = true;
+  cache_.clear();  // a pass abandoned half way
 }
 
 bool TransformedSource::next(RowBlock& block) {
+  if (cache_complete_) return next_cached(block);
   if (halo_pending_) {
     exchange_halo();
     halo_pending_ = false;
   }
   RowBlock raw;
-  if (!input_.next(raw)) return false;
+  if (!input_.next(raw)) {
+    finish_caching();
+    return false;
+  }
   // Transforms and checks may throw on one rank only: agree before the next collective.
   guarded_phase(comm(), "transform", [&] { transform(raw, block); });
+  if (caching_) cache_.append(block);
+  return true;
+}
+
+void TransformedSource::finish_caching() {
+  if (cache_decided_) return;
+  cache_decided_ = true;
+  cache_complete_ = input_.comm().allreduce_value(Index{caching_ ? 1 : 0}, ReduceOp::kMin) == 1;
+  if (!cache_complete_) {
+    caching_ = false;
+    cache_.release();
+  }
+}
+
+bool TransformedSource::next_cached(RowBlock& block) {
+  Comm& comm = input_.comm();
+  // The block boundary is where a SIGTERM or SIGINT stops the job, as in BlockSource.
+  guarded_phase(comm, "read", [] { throw_if_interrupted(); });
+  if (next_cached_block_ == cache_.block_count()) return false;
+  cache_.block(next_cached_block_++, info_.local_begin, info_.schema.n_features, block);
+  cached_rows_done_ += comm.allreduce_value(block.n_rows, ReduceOp::kSum);
+  if (progress_ != nullptr) progress_->update(cached_rows_done_, info_.global_rows);
   return true;
 }
 
@@ -66,6 +110,9 @@ void TransformedSource::exchange_halo() {
   const Index d = input_.n_features();
   const Index rank = comm.rank();
   const std::vector<Index> counts = comm.allgather<Index>(input_.local_rows());
+  // Timed from here: the allgather above is where ranks wait for each other to reach the
+  // pass, which is not the exchange's cost.
+  const auto start = std::chrono::steady_clock::now();
   std::vector<Index> begins(counts.size() + 1, 0);
   for (std::size_t q = 0; q < counts.size(); ++q) begins[q + 1] = begins[q] + counts[q];
   // Rank r needs rows [begins[r] - H, begins[r]); the furthest rank back any rank needs
@@ -100,6 +147,8 @@ void TransformedSource::exchange_halo() {
   raw.values = halo;
   RowBlock replayed;
   guarded_phase(comm, "transform", [&] { run_steps(raw, replayed); });
+  halo_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++halo_passes_;
 }
 
 void TransformedSource::run_steps(const RowBlock& raw, RowBlock& block) {

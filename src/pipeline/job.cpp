@@ -290,13 +290,18 @@ void fill_report(Job& job, const Model& model, const BlockSource& input) {
     job.log.info("skipped {} malformed rows (input.skip_bad_rows = true)", report.skipped_rows);
 }
 
-/// Collective. Fits the configured transforms and detector.
-void train_model(Job& job, Model& model, RowSource& input) {
+/// Collective. Fits the configured transforms and detector; returns the detector's view of
+/// the input, which keeps the feature rows of the fit for scoring if the budget allows.
+std::unique_ptr<TransformedSource> train_model(Job& job, Model& model, BlockSource& input) {
   const auto start = Clock::now();
   job.progress.start("fit");
+  std::unique_ptr<TransformedSource> features;
   job.phase("fit", [&] {
     FitContext context{job.comm, job.log};
-    model.fit(context, input, job.config.input.path);
+    model.fit_transforms(context, input, job.config.input.path);
+    features = model.features(input, job.config.input.path,
+                              model.transforms.empty() ? 0 : input.spare_cache_bytes());
+    model.detector->fit(context, *features);
   });
   const double seconds = seconds_since(start);
   job.log.info("fit {} on {} rows in {:.2f}s ({:.2f} M rows/s)", model.detector->type(),
@@ -304,6 +309,7 @@ void train_model(Job& job, Model& model, RowSource& input) {
                static_cast<double>(input.global_rows()) / std::max(seconds, 1e-9) * 1e-6);
   model.training = job.provenance;
   model.training.rows = input.global_rows();
+  return features;
 }
 
 /// Collective. Rank 0 writes the model to its temporary name.
@@ -359,10 +365,10 @@ std::vector<std::span<double>> part_rows(LocalScores& local, Index at, Index row
   return parts;
 }
 
-/// Collective. One pass over the detector's view of the input, block by block; each block's
-/// features go to `features_out` unless it is null.
+/// Collective. One pass over the detector's view of the input (`features`: made here when
+/// null), block by block; each block's features go to `features_out` unless it is null.
 LocalScores score_rows(Job& job, const Model& model, RowSource& input,
-                       ScoreFileWriter* features_out) {
+                       std::unique_ptr<TransformedSource> features, ScoreFileWriter* features_out) {
   const Index n = input.local_rows();
   LocalScores local;
   local.scores.resize(static_cast<std::size_t>(n));
@@ -371,7 +377,7 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
   const auto start = Clock::now();
   job.progress.start("score");
   job.phase("score", [&] {
-    const auto features = model.features(input, job.config.input.path);
+    if (!features) features = model.features(input, job.config.input.path);
     const Detector& detector = *model.detector;
     const Index block_rows = job.config.score_block_rows;
     // A collective detector scores the whole input at once; the pass below then only
@@ -406,6 +412,13 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
             ? 0
             : job.comm.allreduce_value(features->non_finite_inputs(), ReduceOp::kSum);
   });
+  if (features->halo_rows() > 0) {
+    // Part of fit and score, reported apart to show it is O(window), not O(rows).
+    job.timer.add("halo", features->halo_seconds());
+    job.log.info("feature halo: {} rows from the ranks before, {:.1f} ms per pass on rank 0",
+                 features->halo_rows(), 1e3 * features->halo_seconds() /
+                                            static_cast<double>(std::max<Index>(1, features->halo_passes())));
+  }
   const double seconds = seconds_since(start);
   job.log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", input.global_rows(), seconds,
                static_cast<double>(n) / std::max(seconds, 1e-9) * 1e-6);
@@ -517,16 +530,17 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   Model model =
       request.kind == JobKind::kScore ? load_model(job) : configured_model(job.config);
   const std::unique_ptr<BlockSource> input = open_input(job, model);
+  std::unique_ptr<TransformedSource> features;
   if (request.kind == JobKind::kScore)
     job.phase("validate", [&] { check_input_matches(model, input->info(), request.model_path); });
   else
-    train_model(job, model, *input);
+    features = train_model(job, model, *input);
   fill_report(job, model, *input);
   if (job.writes_model()) write_model(job, model);
   if (job.writes_scores()) {
     std::unique_ptr<ScoreFileWriter> file;
     if (job.config.write_features) file = create_score_file(job, model, *input);
-    const LocalScores local = score_rows(job, model, *input, file.get());
+    const LocalScores local = score_rows(job, model, *input, std::move(features), file.get());
     if (!file) file = create_score_file(job, model, *input);
     write_scores(job, model, local, *input, *file);
   }

@@ -3,7 +3,8 @@
 Writes generated rows (sorted by group g, then time t, with NaNs and groups of 1 and 2 rows)
 and what pandas computes for the step chain the test configures:
   log1p(y); diff(lag 2) of x; lag 1, 3 of x; rolling(5) mean/std/zscore/min/max of x and y;
-  ewm(alpha 0.3, adjust=False) of y; rolling(3) mean of x_diff2; the keys g, t dropped.
+  ewm(alpha 0.3, adjust=False) of y; rolling(3) mean of x_diff2; rolling(40) mean/std/min/max
+  of x; the keys g, t dropped.
 Text format, per table: the column names, the row count, one row per line; "nan" for NaN.
 """
 import sys
@@ -41,6 +42,10 @@ for col in ["x", "y"]:
 out["y_ewm0.3"] = by["y"].transform(lambda s: s.ewm(alpha=0.3, adjust=False).mean())
 out["x_diff2_rolling3_mean"] = (
     out.assign(g=df["g"]).groupby("g")["x_diff2"].rolling(3).mean().reset_index(level=0, drop=True))
+# A window longer than most blocks and ranks of the test, over several aligned runs.
+roll40 = by["x"].rolling(40)
+for stat in ["mean", "std", "min", "max"]:
+    out[f"x_rolling40_{stat}"] = getattr(roll40, stat)().reset_index(level=0, drop=True)
 
 with open(sys.argv[1], "w") as f:
     f.write(" ".join(inputs.columns) + f"\n{n}\n")

@@ -34,6 +34,7 @@ steps = [
   { op = "rolling", columns = ["x", "y"], window = 5, stats = ["mean", "std", "zscore", "min", "max"] },
   { op = "ewm", columns = ["y"], alpha = 0.3 },
   { op = "rolling", columns = ["x_diff2"], window = 3, stats = ["mean"] },
+  { op = "rolling", columns = ["x"], window = 40, stats = ["mean", "std", "min", "max"] },
 ]
 )";
 
@@ -90,9 +91,12 @@ IndexRange uneven_share(Index rows, int ranks, int rank) {
   return {rows * before / total, rows * (before + weight(rank)) / total};
 }
 
-/// Fits the steps in order as Model::fit does and returns this rank's output rows.
-std::vector<double> run_steps(Comm& comm, const std::string& text, Index block_rows,
-                              Schema* schema = nullptr) {
+/// Fits the steps in order as Model::fit does and returns this rank's output rows of
+/// `passes` passes over the features, cached with `cache_budget` bytes (`cached`: whether
+/// the last pass came from the cache).
+std::vector<std::vector<double>> run_passes(Comm& comm, const std::string& text, Index block_rows,
+                                            std::int64_t cache_budget, int passes,
+                                            bool* cached = nullptr, Schema* schema = nullptr) {
   const Table& input = reference().input;
   const IndexRange mine = uneven_share(input.rows(), comm.size(), comm.rank());
   const Index d = static_cast<Index>(input.names.size());
@@ -111,13 +115,25 @@ std::vector<double> run_steps(Comm& comm, const std::string& text, Index block_r
     step->fit(context, step_input);
     fitted.push_back(step.get());
   }
-  TransformedSource features(*source, fitted, "test", false);
+  TransformedSource features(*source, fitted, "test", false, cache_budget);
   if (schema) *schema = features.info().schema;
-  std::vector<double> out;
-  RowBlock block;
-  features.rewind();
-  while (features.next(block)) out.insert(out.end(), block.values.begin(), block.values.end());
+  std::vector<std::vector<double>> out(static_cast<std::size_t>(passes));
+  for (auto& pass : out) {
+    RowBlock block;
+    features.rewind();
+    while (features.next(block)) pass.insert(pass.end(), block.values.begin(), block.values.end());
+  }
+  if (cached) *cached = features.cached();
   return out;
+}
+
+std::vector<double> run_steps(Comm& comm, const std::string& text, Index block_rows,
+                              Schema* schema = nullptr) {
+  return run_passes(comm, text, block_rows, 0, 1, nullptr, schema)[0];
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 8) == 0;
 }
 
 TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
@@ -145,9 +161,6 @@ TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
 TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
   SerialComm serial;
   const std::vector<double> whole = run_steps(serial, kSteps, 1000);
-  const auto same_bits = [](const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 8) == 0;
-  };
   EXPECT_TRUE(same_bits(run_steps(serial, kSteps, 1), whole)) << "block size 1";
   for (int ranks = 1; ranks <= 16; ++ranks) {
     std::vector<std::vector<double>> parts(ranks);
@@ -157,6 +170,33 @@ TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
     std::vector<double> joined;
     for (const auto& part : parts) joined.insert(joined.end(), part.begin(), part.end());
     EXPECT_TRUE(same_bits(joined, whole)) << ranks << " ranks";
+  }
+}
+
+TEST(Features, CachedPassesRepeatTheFirstAndAreUsedOnlyWhenEveryRankHoldsItsRows) {
+  SerialComm serial;
+  const std::vector<double> whole = run_steps(serial, kSteps, 1000);
+  for (const int ranks : {1, 3, 4}) {
+    // 1 MiB holds any rank's rows; "one short" leaves the last rank (which has rows in
+    // uneven_share) without a budget, so no rank may serve from its cache.
+    for (const std::string budget : {"none", "all", "one short"}) {
+      std::vector<std::vector<std::vector<double>>> parts(ranks);
+      std::vector<char> cached(ranks);
+      run_on_threads(ranks, [&](Comm& comm) {
+        const bool short_rank = budget == "one short" && comm.rank() == comm.size() - 1;
+        const std::int64_t bytes = budget == "none" || short_rank ? 0 : 1 << 20;
+        bool is_cached = false;
+        parts[comm.rank()] = run_passes(comm, kSteps, 4, bytes, 3, &is_cached);
+        cached[comm.rank()] = is_cached;
+      });
+      for (int pass = 0; pass < 3; ++pass) {
+        std::vector<double> joined;
+        for (const auto& part : parts) joined.insert(joined.end(), part[pass].begin(), part[pass].end());
+        EXPECT_TRUE(same_bits(joined, whole)) << ranks << " ranks, budget " << budget << ", pass " << pass;
+      }
+      for (int r = 0; r < ranks; ++r)
+        EXPECT_EQ(cached[r], budget == "all") << ranks << " ranks, budget " << budget << ", rank " << r;
+    }
   }
 }
 

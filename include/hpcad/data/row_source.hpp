@@ -15,6 +15,7 @@
 
 #include "hpcad/comm/comm.hpp"
 #include "hpcad/core/types.hpp"
+#include "hpcad/data/row_cache.hpp"
 #include "hpcad/data/row_slab.hpp"
 
 namespace hpcad {
@@ -133,6 +134,9 @@ class BlockSource final : public RowSource {
   const BlockReader& reader() const { return *reader_; }
   /// Local. Bytes held by the cache now.
   std::int64_t cache_bytes() const;
+  /// Local. The part of the cache budget the rows' cache leaves to others (all of it when
+  /// the rows are not cached): what the feature rows may be cached in.
+  std::int64_t spare_cache_bytes() const;
 
  private:
   void read_local(Index b, RowBlock& block);
@@ -146,8 +150,7 @@ class BlockSource final : public RowSource {
   ProgressSink* progress_ = nullptr;
   bool caching_;
   bool cache_complete_ = false;
-  std::vector<double> cache_values_, cache_labels_;
-  std::vector<Index> cache_block_ends_;  ///< rows cached at the end of each block
+  RowCache cache_;
 };
 
 /// Local. A reader over rows held in memory (tests, data generated in process), in blocks

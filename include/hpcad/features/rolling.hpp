@@ -5,9 +5,12 @@
 /// step must fill them before the detector). Adds `<col>_rolling<window>_<stat>` for stat in
 /// mean, std (ddof = 1), zscore ((x - mean) / std), min, max.
 ///
-/// Each window is computed from its own rows (mean, then the sum of squared deviations from
-/// it): O(window) per value, but every value depends on its window only, never on where a
-/// block or rank began, which the halo exchange relies on (see series.hpp).
+/// O(1) per value and exact across blocks and ranks (van Herk / Gil-Werman): the rows are
+/// cut into runs of `window` rows aligned on global row index; a window is the tail of one
+/// run followed by the head of the next, whose summaries (Welford count, mean and sum of
+/// squared deviations, merged by Chan et al.'s update — a stable std, not running sums of
+/// squares; min and max) depend on their rows and global indices only, never on where a block
+/// or rank began, which the halo exchange relies on (see series.hpp).
 #include "hpcad/features/series.hpp"
 
 namespace hpcad {

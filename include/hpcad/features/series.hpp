@@ -50,9 +50,11 @@ class SeriesRows {
   /// Global row index of row t.
   Index global(Index t) const { return block_.global_begin - history_ + t; }
   /// First row of row t's series within this sequence (0 when it began earlier).
-  Index series_begin(Index t) const { return series_begin_[static_cast<std::size_t>(t)]; }
-  /// Column j of every row.
-  std::vector<double> column(Index j) const;
+  Index series_begin(Index t) const {
+    return series_begin_.empty() ? 0 : series_begin_[static_cast<std::size_t>(t)];
+  }
+  /// Column j of every row, into `x` (reused from call to call: no allocation per block).
+  void column(Index j, std::vector<double>& x) const;
 
  private:
   double at(Index t, Index j) const;
@@ -60,7 +62,7 @@ class SeriesRows {
   const RowBlock& block_;
   std::span<const double> history_values_;
   Index history_;
-  std::vector<Index> series_begin_;
+  std::span<const Index> series_begin_;  ///< empty when the table is one series
 };
 
 /// Base of the feature steps without fitted statistics (log1p, drop and the SeriesSteps):

@@ -13,6 +13,10 @@
 /// value depends on its history_rows() previous input rows only (series.hpp), so the last
 /// history_rows(s) outputs of step s - 1 over H raw rows are already exact. Cost: O(H) rows
 /// per rank and pass, independent of the row count.
+///
+/// Detectors make several passes (fit, then score). Given a cache budget that holds this
+/// rank's feature rows, the first complete pass keeps them, and once every rank has them
+/// later passes are served from memory without recomputing the steps (as Spark's persist()).
 #include <string>
 #include <vector>
 
@@ -26,20 +30,33 @@ class TransformedSource final : public RowSource {
  public:
   /// Collective. `steps` are fitted and outlive this source; `input_name` names the input in
   /// errors. With `reject_non_finite`, a non-finite output value is a DataError naming the
-  /// input, global row and column.
+  /// input, global row and column. `cache_budget_bytes`: the feature rows are kept after the
+  /// first complete pass if they fit on every rank; 0 = never.
   TransformedSource(RowSource& input, std::vector<const Transform*> steps, std::string input_name,
-                    bool reject_non_finite);
+                    bool reject_non_finite, std::int64_t cache_budget_bytes = 0);
 
   const TableInfo& info() const override { return info_; }
   Comm& comm() const override { return input_.comm(); }
   bool next(RowBlock& block) override;
   void rewind() override;
-  void set_progress(ProgressSink* progress) override { input_.set_progress(progress); }
+  void set_progress(ProgressSink* progress) override;
 
   /// Local. Non-finite values this rank's input held in the current pass (before the steps).
   Index non_finite_inputs() const { return non_finite_inputs_; }
+  /// Local. True once passes are served from the cache.
+  bool cached() const { return cache_complete_; }
+  /// Raw rows before a rank's first row that the steps reach (the halo).
+  Index halo_rows() const { return halo_rows_; }
+  /// Local. Wall time of this source's halo exchanges so far, and their count.
+  double halo_seconds() const { return halo_seconds_; }
+  Index halo_passes() const { return halo_passes_; }
 
  private:
+  /// Collective. The next block from the cache.
+  bool next_cached(RowBlock& block);
+  /// Collective, at the end of the first complete pass: the cache is used only if every
+  /// rank holds its rows.
+  void finish_caching();
   void transform(const RowBlock& raw, RowBlock& block);
   /// Runs the steps over `raw`, keeping each step's history; the output in `block`.
   void run_steps(const RowBlock& raw, RowBlock& block);
@@ -60,6 +77,15 @@ class TransformedSource final : public RowSource {
   Index halo_rows_ = 0;       ///< raw rows before a rank's first row that the steps reach
   bool halo_pending_ = true;  ///< the current pass has not exchanged its halo yet
   Index non_finite_inputs_ = 0;
+  double halo_seconds_ = 0;
+  Index halo_passes_ = 0;
+  bool caching_ = false;         ///< this pass's blocks go to the cache
+  bool cache_complete_ = false;  ///< passes come from the cache
+  bool cache_decided_ = false;   ///< a complete pass has ended: cache_complete_ is final
+  RowCache cache_;
+  Index next_cached_block_ = 0;
+  Index cached_rows_done_ = 0;  ///< this pass, over all ranks (progress)
+  ProgressSink* progress_ = nullptr;
 };
 
 }  // namespace hpcad
