@@ -12,11 +12,12 @@ from sklearn.metrics import roc_auc_score
 
 from hpcad_testlib import SOURCE_DIR, HpcadTestCase, temp_dir, write_config
 
-FEATURES = """
+KEYS = """
 [features]
 group_by = "node"
 order_by = "time"
-steps = [
+"""
+FEATURES = KEYS + """steps = [
   { op = "diff", columns = ["power"] },
   { op = "rolling", columns = ["cpu", "power"], window = 12, stats = ["mean", "std", "max"] },
   { op = "ewm", columns = ["cpu"], alpha = 0.2 },
@@ -49,22 +50,52 @@ def telemetry(rows, nodes, seed):
     return df
 
 
-def run_all_ranks(test, directory, df, features=FEATURES):
-    path = os.path.join(directory, "telemetry.csv")
-    df.to_csv(path, index=False)
+def mahalanobis_config(directory, path, features):
     config = write_config(directory, path, label="", extra=features)
     with open(config) as f:
         text = f.read().replace('type = "iforest"', 'type = "mahalanobis"').replace("seed = 42", "")
     with open(config, "w") as f:
         f.write(text)
-    scores = []
+    return config
+
+
+def same_for_one_to_four_ranks(test, directory, config, dataset, *settings):
+    """`dataset` of the scores file of `hpcad run` with `settings` (--set), asserted to be
+    bitwise the same for 1, 2, 3 and 4 ranks; with its `names` attribute if it has one."""
+    args = ["run", "--config", config]
+    for setting in settings:
+        args += ["--set", setting]
+    results = []
     for ranks in (1, 2, 3, 4):
-        test.run_ok(["run", "--config", config], ranks)
+        test.run_ok(args, ranks)
         with h5py.File(os.path.join(directory, "scores.h5")) as f:
-            scores.append(f["score"][:])
-    for ranks, s in zip((2, 3, 4), scores[1:]):
-        test.assertTrue(np.array_equal(s.view(np.uint64), scores[0].view(np.uint64)), f"{ranks} ranks")
-    return scores[0], config
+            names = [str(n.decode() if isinstance(n, bytes) else n)
+                     for n in f[dataset].attrs.get("names", [])]
+            results.append(f[dataset][:])
+    for ranks, r in zip((2, 3, 4), results[1:]):
+        test.assertTrue(np.array_equal(r.view(np.uint64), results[0].view(np.uint64)), f"{ranks} ranks")
+    return results[0], names
+
+
+def run_all_ranks(test, directory, df, features=FEATURES):
+    path = os.path.join(directory, "telemetry.csv")
+    df.to_csv(path, index=False)
+    config = mahalanobis_config(directory, path, features)
+    return same_for_one_to_four_ranks(test, directory, config, "score")[0], config
+
+
+def written_features(test, directory, path, features):
+    """/features of `hpcad run` on `path` with `features`, the same bits for 1..4 ranks, as a
+    DataFrame named by the file's `names`."""
+    config = mahalanobis_config(directory, path, features)
+    values, names = same_for_one_to_four_ranks(test, directory, config, "features",
+                                                "output.write_features=true")
+    return pd.DataFrame(values, columns=names)
+
+
+def assert_frames_close(test, got, expected):
+    test.assertEqual(list(got.columns), list(expected.columns))
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=0)
 
 
 class FeaturesTest(HpcadTestCase):
@@ -88,6 +119,37 @@ class FeaturesTest(HpcadTestCase):
         self.run_ok(["score", "--config", config, "--model", f"{d}/model.h5"], 3)
         with h5py.File(os.path.join(d, "scores.h5")) as f:
             self.assertTrue(np.array_equal(f["score"][:], scores))
+
+    def test_forward_fill_within_nodes_across_ranks(self):
+        d = temp_dir(self)
+        # Runs of up to 5 missing cpu samples, with 10-row rank shares at 4 ranks: a gap and
+        # the value carried over it fall on different ranks.
+        df = telemetry(40, 3, 4)
+        rng = np.random.default_rng(5)
+        for start in rng.choice(40, 6, replace=False):
+            df.loc[start:start + rng.integers(1, 6), "cpu"] = np.nan
+        path = os.path.join(d, "telemetry.csv")
+        df.to_csv(path, index=False)
+        steps = KEYS + """steps = [
+  { op = "impute", strategy = "ffill", columns = ["cpu"], limit = 3 },
+  { op = "diff", columns = ["cpu"] },
+  { op = "impute", strategy = "ffill" },
+  { op = "impute", strategy = "mean" },
+]
+"""
+        got = written_features(self, d, path, steps)
+        by = df.groupby("node")
+        out = df[["cpu", "power"]].copy()
+        out["cpu"] = by["cpu"].ffill(limit=3)
+        out["cpu_diff1"] = out.assign(node=df["node"]).groupby("node")["cpu"].diff()
+        out = out.assign(node=df["node"]).groupby("node").ffill()
+        self.assertTrue(out.isna().any().any())  # the mean fills what ffill leaves
+        assert_frames_close(self, got, out.fillna(out.mean()))
+        # The model (no fitted values for ffill, the mean's) re-applies the steps.
+        self.run_ok(["score", "--config", os.path.join(d, "job.toml"), "--model",
+                     os.path.join(d, "model.h5"), "--set", "output.write_features=true"], 3)
+        with h5py.File(os.path.join(d, "scores.h5")) as f:
+            self.assertTrue(np.array_equal(f["features"][:], got.to_numpy()))
 
     def test_more_ranks_than_rows(self):
         d = temp_dir(self)

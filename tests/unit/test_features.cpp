@@ -21,21 +21,20 @@
 namespace hpcad {
 namespace {
 
-constexpr const char* kSteps = R"(
-[input]
-path = "x.h5"
-[features]
-group_by = "g"
-order_by = "t"
-steps = [
+/// A config whose [features] section has the reference's keys and `steps`.
+std::string grouped_steps(const char* steps) {
+  return std::string("[input]\npath = \"x.h5\"\n[features]\ngroup_by = \"g\"\n") +
+         "order_by = \"t\"\nsteps = [" + steps + "]\n";
+}
+
+const std::string kSteps = grouped_steps(R"(
   { op = "log1p", columns = ["y"] },
   { op = "diff", columns = ["x"], lag = 2 },
   { op = "lag", columns = ["x"], lags = [1, 3] },
   { op = "rolling", columns = ["x", "y"], window = 5, stats = ["mean", "std", "zscore", "min", "max"] },
   { op = "ewm", columns = ["y"], alpha = 0.3 },
   { op = "rolling", columns = ["x_diff2"], window = 3, stats = ["mean"] },
-]
-)";
+)");
 
 struct Table {
   std::vector<std::string> names;
@@ -60,6 +59,7 @@ Table read_table(std::istream& in) {
 
 struct Reference {
   Table input, expected;
+  Table gaps, filled;  ///< the ffill chain's input (runs of NaNs) and pandas' result
 };
 
 const Reference& reference() {
@@ -68,6 +68,8 @@ const Reference& reference() {
     Reference r;
     r.input = read_table(in);
     r.expected = read_table(in);
+    r.gaps = read_table(in);
+    r.filled = read_table(in);
     return r;
   }();
   return ref;
@@ -91,9 +93,8 @@ IndexRange uneven_share(Index rows, int ranks, int rank) {
 }
 
 /// Fits the steps in order as Model::fit does and returns this rank's output rows.
-std::vector<double> run_steps(Comm& comm, const std::string& text, Index block_rows,
-                              Schema* schema = nullptr) {
-  const Table& input = reference().input;
+std::vector<double> run_steps(Comm& comm, const Table& input, const std::string& text,
+                              Index block_rows, Schema* schema = nullptr) {
   const IndexRange mine = uneven_share(input.rows(), comm.size(), comm.rank());
   const Index d = static_cast<Index>(input.names.size());
   RowSlab slab;
@@ -120,11 +121,12 @@ std::vector<double> run_steps(Comm& comm, const std::string& text, Index block_r
   return out;
 }
 
-TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
+/// The steps of `text` over `input` in one process equal `expected` (pandas) to 1e-12
+/// relative, NaN where pandas has NaN.
+void expect_pandas_values(const Table& input, const std::string& text, const Table& expected) {
   SerialComm serial;
   Schema schema;
-  const std::vector<double> out = run_steps(serial, kSteps, 7, &schema);
-  const Table& expected = reference().expected;
+  const std::vector<double> out = run_steps(serial, input, text, 7, &schema);
   ASSERT_EQ(schema.feature_names, expected.names);  // normative derived names, keys dropped
   ASSERT_EQ(out.size(), expected.values.size());
   const auto d = expected.names.size();
@@ -142,22 +144,48 @@ TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
   EXPECT_GT(compared, static_cast<int>(out.size() * 3 / 4));
 }
 
-TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
+/// The steps of `text` over `input` give the same bits for 1..16 thread ranks with uneven
+/// shares and any block size as in one process.
+void expect_rank_invariant(const Table& input, const std::string& text) {
   SerialComm serial;
-  const std::vector<double> whole = run_steps(serial, kSteps, 1000);
+  const std::vector<double> whole = run_steps(serial, input, text, 1000);
   const auto same_bits = [](const std::vector<double>& a, const std::vector<double>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 8) == 0;
   };
-  EXPECT_TRUE(same_bits(run_steps(serial, kSteps, 1), whole)) << "block size 1";
+  EXPECT_TRUE(same_bits(run_steps(serial, input, text, 1), whole)) << "block size 1";
   for (int ranks = 1; ranks <= 16; ++ranks) {
     std::vector<std::vector<double>> parts(ranks);
     run_on_threads(ranks, [&](Comm& comm) {
-      parts[comm.rank()] = run_steps(comm, kSteps, 3 + comm.rank() % 4);
+      parts[comm.rank()] = run_steps(comm, input, text, 3 + comm.rank() % 4);
     });
     std::vector<double> joined;
     for (const auto& part : parts) joined.insert(joined.end(), part.begin(), part.end());
     EXPECT_TRUE(same_bits(joined, whole)) << ranks << " ranks";
   }
+}
+
+TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
+  expect_pandas_values(reference().input, kSteps, reference().expected);
+}
+
+TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
+  expect_rank_invariant(reference().input, kSteps);
+}
+
+// ffill feeding a window feeding ffill: the halo replays ffill over the raw rows before a
+// rank, and the default limit (1000 rows) reaches back over every rank before it.
+const std::string kForwardFill = grouped_steps(R"(
+  { op = "impute", strategy = "ffill", columns = ["x"], limit = 2 },
+  { op = "diff", columns = ["x"] },
+  { op = "impute", strategy = "ffill", columns = ["y", "x_diff1"] },
+)");
+
+TEST(Features, ForwardFillMatchesPandasWithinGroups) {
+  expect_pandas_values(reference().gaps, kForwardFill, reference().filled);
+}
+
+TEST(Features, ForwardFillIdenticalBitsForAnyRankCountAndBlockSize) {
+  expect_rank_invariant(reference().gaps, kForwardFill);
 }
 
 TEST(Features, UnsortedRowsAreAnErrorNamingTheRow) {
@@ -167,7 +195,7 @@ TEST(Features, UnsortedRowsAreAnErrorNamingTheRow) {
       "steps = [{ op = \"diff\", columns = [\"x\"] }, { op = \"impute\" }]\n";
   SerialComm serial;
   try {
-    run_steps(serial, text, 2);
+    run_steps(serial, reference().input, text, 2);
     ADD_FAILURE() << "no error for rows unsorted by y";
   } catch (const PeerError& e) {
     EXPECT_NE(std::string(e.what()).find("row 3: diff: order_by = 20.71"), std::string::npos)
@@ -178,7 +206,7 @@ TEST(Features, UnsortedRowsAreAnErrorNamingTheRow) {
   std::string swapped = kSteps;
   swapped.replace(swapped.find("group_by = \"g\""), 14, "group_by = \"t\"");
   swapped.replace(swapped.find("order_by = \"t\""), 14, "order_by = \"g\"");
-  EXPECT_THROW(run_on_threads(16, [&](Comm& comm) { run_steps(comm, swapped, 5); }), PeerError);
+  EXPECT_THROW(run_on_threads(16, [&](Comm& comm) { run_steps(comm, reference().input, swapped, 5); }), PeerError);
 }
 
 TEST(Features, MissingColumnIsAnErrorNamingIt) {
