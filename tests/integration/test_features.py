@@ -2,6 +2,7 @@
 ranks (a window longer than a rank's rows, groups spanning ranks, more ranks than rows),
 checked against pandas features scored by scikit-learn, and identical for 1..4 ranks."""
 import os
+import subprocess
 import unittest
 
 import h5py
@@ -98,7 +99,91 @@ def assert_frames_close(test, got, expected):
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=0)
 
 
+TEXT_KEY_STEPS = KEYS + """steps = [
+  { op = "diff", columns = ["power"] },
+  { op = "rolling", columns = ["cpu"], window = 4, stats = ["mean", "std"] },
+  { op = "impute", strategy = "ffill", columns = ["cpu"] },
+  { op = "impute" },
+]
+"""
+
+
+def telemetry_with_text_keys(rows, seed):
+    """Node names as text, in no sorted order (a text group_by need only be contiguous), and
+    ISO 8601 timestamps: most in UTC ("Z", or none), some the same instant written at +02:00,
+    so sorting them as text or ignoring the offset would find them unsorted."""
+    rng = np.random.default_rng(seed)
+    names = np.array(["node-07", "rack2/node-1", "node-10", "gpu 3", "node-7"])
+    node = names[np.sort(rng.integers(0, len(names), rows))]
+    start = pd.Timestamp("2024-02-28T23:59:00Z")
+    times = start + pd.to_timedelta(np.arange(rows) * 17, unit="s")
+    text = [t.tz_convert("Etc/GMT-2").isoformat() if i % 3 == 0 else
+            (t.strftime("%Y-%m-%dT%H:%M:%SZ") if i % 3 == 1 else t.strftime("%Y-%m-%d %H:%M:%S"))
+            for i, t in enumerate(times)]
+    df = pd.DataFrame({"time": text, "node": node, "cpu": rng.uniform(0, 100, rows),
+                       "power": 200 + 30 * rng.standard_normal(rows)})
+    df.loc[rng.choice(rows, max(1, rows // 10), replace=False), "cpu"] = np.nan
+    return df
+
+
+def pandas_text_key_features(df):
+    """TEXT_KEY_STEPS in pandas, grouping by the node text and ordering by parsed times."""
+    assert pd.to_datetime(df["time"], utc=True).groupby(df["node"]).is_monotonic_increasing.all()
+    by = df.groupby("node")
+    out = df[["cpu", "power"]].copy()
+    out["power_diff1"] = by["power"].diff()
+    roll = by["cpu"].rolling(4)
+    out["cpu_rolling4_mean"] = roll.mean().reset_index(level=0, drop=True)
+    out["cpu_rolling4_std"] = roll.std().reset_index(level=0, drop=True)
+    out["cpu"] = by["cpu"].ffill()
+    return out.fillna(out.mean())
+
+
 class FeaturesTest(HpcadTestCase):
+    def test_text_node_ids_and_iso_timestamps_in_csv(self):
+        d = temp_dir(self)
+        df = telemetry_with_text_keys(60, 6)
+        path = os.path.join(d, "telemetry.csv")
+        df.to_csv(path, index=False)
+        got = written_features(self, d, path, TEXT_KEY_STEPS)
+        assert_frames_close(self, got, pandas_text_key_features(df))  # keys not fed on
+
+    def test_text_node_ids_with_text_or_integer_timestamps_in_parquet(self):
+        node_dir = os.environ.get("HPCAD_PARQUET_NODE_DIR", "")
+        setup = subprocess.run(["sh", os.path.join(SOURCE_DIR, "scripts", "parquet-roundtrip-setup"),
+                                node_dir], capture_output=True, text=True)
+        if not node_dir or setup.returncode != 0:
+            self.skipTest(f"DuckDB for node unavailable (HPCAD_PARQUET_NODE_DIR={node_dir!r}): "
+                          f"{setup.stderr.strip()[-300:]}")
+        d = temp_dir(self)
+        df = telemetry_with_text_keys(60, 8)
+        csv = os.path.join(d, "telemetry.csv")
+        df.to_csv(csv, index=False)
+        expected = pandas_text_key_features(df)
+        for time in ("text", "epoch"):
+            path = os.path.join(d, f"telemetry_{time}.parquet")
+            # 7-row row groups: groups and windows span row groups and ranks.
+            subprocess.run(["node", os.path.join(SOURCE_DIR, "tests", "integration",
+                                                 "duckdb_csv_to_parquet.js"), csv, path, "7", time],
+                           check=True, env=dict(os.environ, NODE_PATH=f"{node_dir}/node_modules"))
+            assert_frames_close(self, written_features(self, d, path, TEXT_KEY_STEPS), expected)
+
+    def test_text_order_by_must_be_a_timestamp(self):
+        d = temp_dir(self)
+        df = telemetry_with_text_keys(30, 7)
+        df.loc[12, "time"] = "yesterday"
+        path = os.path.join(d, "telemetry.csv")
+        df.to_csv(path, index=False)
+        config = write_config(d, path, label="", extra=TEXT_KEY_STEPS)
+        r = self.run_failing(["run", "--config", config], 2)
+        self.assertIn("row 12: diff: order_by holds text that is neither a number nor an ISO 8601 "
+                      "timestamp", r.stderr)
+        df = telemetry_with_text_keys(30, 7)
+        df.loc[20, "time"] = "2024-02-28T23:00:00+02:00"  # 21:00Z, before the row above
+        df.to_csv(path, index=False)
+        r = self.run_failing(["run", "--config", config], 3)
+        self.assertIn("row 20: diff: order_by = 1709154000 follows", r.stderr)
+
     def test_scores_of_pandas_features_for_one_to_four_ranks(self):
         d = temp_dir(self)
         # 4 ranks hold 10 rows each: the 12-row window and the ewm reach several ranks back.

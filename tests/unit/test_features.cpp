@@ -8,13 +8,17 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <ctime>
 #include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "hpcad/comm/thread_comm.hpp"
 #include "hpcad/core/error.hpp"
 #include "hpcad/core/log.hpp"
 #include "hpcad/data/partition.hpp"
+#include "hpcad/data/text_key.hpp"
 #include "hpcad/features/transformed_source.hpp"
 #include "hpcad/pipeline/config.hpp"
 
@@ -280,6 +284,62 @@ TEST(Features, NaNReachingTheDetectorNamesTheStep) {
               std::string::npos)
         << e.what();
   }
+}
+
+// ISO 8601 keys against glibc's timegm (an independent calendar), over random instants of
+// 1700..2300 written with random UTC offsets in every accepted form.
+TEST(TextKeys, TimestampsAreSecondsSinceTheEpoch) {
+  std::mt19937_64 random(8);
+  for (int k = 0; k < 20000; ++k) {
+    const auto utc = static_cast<std::time_t>(random() % (600ll * 365 * 86400)) -
+                     static_cast<std::time_t>(270ll * 365 * 86400);
+    const int offset = static_cast<int>(random() % 57) * 30 * 60 - 14 * 3600;  // -14h..+14h
+    const std::time_t local = utc + offset;
+    std::tm fields{};
+    gmtime_r(&local, &fields);
+    ASSERT_EQ(timegm(&fields), local);
+    char text[64];
+    const char* formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"};
+    const int form = static_cast<int>(random() % 3);
+    std::size_t n = std::strftime(text, sizeof text, formats[form], &fields);
+    const int hours = std::abs(offset) / 3600, minutes = std::abs(offset) / 60 % 60;
+    const char sign = offset < 0 ? '-' : '+';
+    switch (random() % 4) {
+      case 0:
+        n += std::snprintf(text + n, sizeof text - n, "%c%02d:%02d", sign, hours, minutes);
+        break;
+      case 1:
+        n += std::snprintf(text + n, sizeof text - n, "%c%02d%02d", sign, hours, minutes);
+        break;
+      default:  // UTC: "Z" or nothing
+        if (offset != 0) continue;
+        if (random() % 2) text[n++] = 'Z';
+        text[n] = 0;
+    }
+    const double want = static_cast<double>(utc - (form == 2 ? fields.tm_sec : 0));
+    ASSERT_EQ(key_from_text(text), want) << text;
+  }
+  EXPECT_EQ(key_from_text("2024-03-01"), key_from_text("2024-03-01T00:00:00Z"));
+  EXPECT_EQ(key_from_text("2024-02-29T12:00:00.25Z"), key_from_text("2024-02-29T12:00:00Z") + 0.25);
+}
+
+TEST(TextKeys, NumbersStayNumbersOtherTextHashesForEquality) {
+  EXPECT_EQ(key_from_text("7"), 7.0);
+  EXPECT_EQ(key_from_text("-1.5e3"), -1500.0);
+  EXPECT_TRUE(std::isnan(key_from_text("")));
+  std::set<double> hashes;
+  for (int i = 0; i < 100000; ++i) {
+    const std::string name = fmt::format("node-{:05d}", i);
+    const double key = key_from_text(name);
+    EXPECT_TRUE(is_text_hash(key)) << name;
+    EXPECT_EQ(key_from_text(std::string(name)), key);
+    hashes.insert(key);
+  }
+  EXPECT_EQ(hashes.size(), 100000u);  // no collision among 1e5 similar names
+  // Not dates: invalid calendar days and times are text.
+  for (const char* text : {"2023-02-29", "2024-13-01", "2024-01-01T24:00", "2024-1-01", "node-7"})
+    EXPECT_TRUE(is_text_hash(key_from_text(text))) << text;
+  EXPECT_FALSE(is_text_hash(key_from_text("2024-02-29")));
 }
 
 }  // namespace
