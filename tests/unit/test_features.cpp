@@ -149,13 +149,15 @@ void expect_pandas_values(const Table& input, const std::string& text, const Tab
 }
 
 /// The steps of `text` over `input` give the same bits for 1..16 thread ranks with uneven
-/// shares and any block size as in one process.
-void expect_rank_invariant(const Table& input, const std::string& text) {
+/// shares and any block size as in one process (and as `want` when given).
+void expect_rank_invariant(const Table& input, const std::string& text,
+                           const std::vector<double>* want = nullptr) {
   SerialComm serial;
   const std::vector<double> whole = run_steps(serial, input, text, 1000);
   const auto same_bits = [](const std::vector<double>& a, const std::vector<double>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 8) == 0;
   };
+  if (want) EXPECT_TRUE(same_bits(whole, *want)) << "one process";
   EXPECT_TRUE(same_bits(run_steps(serial, input, text, 1), whole)) << "block size 1";
   for (int ranks = 1; ranks <= 16; ++ranks) {
     std::vector<std::vector<double>> parts(ranks);
@@ -174,6 +176,23 @@ TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
 
 TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
   expect_rank_invariant(reference().input, kSteps);
+}
+
+// Groups named by text (node-10, node-13, ...) are hashes in no order: the same series, so
+// the same bits as the numeric group ids, for any rank count.
+TEST(Features, TextGroupKeysGiveTheSameFeaturesAsNumericOnes) {
+  Table named = reference().input;
+  const auto d = named.names.size();
+  bool unordered = false;
+  for (std::size_t k = 0; k < named.values.size(); k += d) {
+    named.values[k] = key_from_text(fmt::format("node-{}", named.values[k]));  // column g
+    unordered |= k > 0 && named.values[k] < named.values[k - d];
+  }
+  ASSERT_EQ(named.names[0], "g");
+  ASSERT_TRUE(unordered) << "the hashes happen to be sorted: the test would not see the order";
+  SerialComm serial;
+  const std::vector<double> numeric = run_steps(serial, reference().input, kSteps, 1000);
+  expect_rank_invariant(named, kSteps, &numeric);
 }
 
 // ffill feeding a window feeding ffill: the halo replays ffill over the raw rows before a
