@@ -11,6 +11,8 @@
 /// per-step state exchanged between ranks, which the halo does not have. Rows before their
 /// series' first finite value, and gaps longer than `limit`, stay non-finite (as in pandas)
 /// and reach the non-finite check after the last step unless a later impute fills them.
+/// Like the other strategies it replaces every non-finite value, +-inf too (pandas' ffill
+/// carries an inf forward as a value).
 #include "hpcad/features/series.hpp"
 
 namespace hpcad {
