@@ -10,7 +10,8 @@
 /// - any other text is a hash of its bytes: equal texts give equal values, two different
 ///   texts the same value with probability 2^-52. Such values lie in [2^60, 2^61) and have
 ///   no meaningful order: a text group_by is compared for equality only (its rows must be
-///   contiguous, which cannot be checked), a text order_by is an error.
+///   contiguous, which cannot be checked), a text order_by is an error. (A numeric key in
+///   that range, beyond the 2^53 where doubles hold integers exactly, counts as a hash too.)
 #include <string_view>
 
 namespace hpcad {
