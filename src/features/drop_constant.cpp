@@ -64,7 +64,7 @@ ModelState DropConstant::save_state() const {
 
 void DropConstant::load_state(const Schema& input, const ModelState& state) {
   const auto& kept = state.integer("kept");
-  auto candidates = stored_columns(params_, input, type(), state);
+  auto candidates = stored_columns(params_, input, type(), state).columns;
   std::sort(candidates.begin(), candidates.end());
   if (kept.empty()) throw DataError(fmt::format("{}: drop_constant keeps no column", state.where));
   for (std::size_t c = 0; c < kept.size(); ++c)

@@ -70,7 +70,7 @@ ModelState Scale::save_state() const {
 }
 
 void Scale::load_state(const Schema& input, const ModelState& state) {
-  auto columns = stored_columns(params_, input, type(), state);
+  auto columns = stored_columns(params_, input, type(), state).columns;
   const auto& center = state.real("center", columns.size());
   const auto& scale = state.real("scale", columns.size());
   state.require_finite({"center", "scale"}, "scale");

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/data/text_key.hpp"
 
 namespace hpcad {
 
@@ -78,13 +79,22 @@ SeriesRows::SeriesRows(const RowBlock& block, std::span<const double> history,
     if (!std::isfinite(value))
       throw DataError(fmt::format("row {}: {}: key column {} is {}", global(t), step,
                                   j == keys.group ? "group_by" : "order_by", value));
+    if (j == keys.order && is_text_hash(value))
+      throw DataError(fmt::format("row {}: {}: order_by holds text that is neither a number nor "
+                                  "an ISO 8601 timestamp; rows cannot be ordered by it",
+                                  global(t), step));
     return value;
+  };
+  // Text group keys are hashes: equal or not, never in order (text_key.hpp).
+  const auto group_ordered = [&](Index t) {
+    const double now = key(t, keys.group), before = key(t - 1, keys.group);
+    return now >= before || is_text_hash(now) || is_text_hash(before);
   };
   for (Index t = 1; t < size(); ++t) {
     const bool same_group = keys.group < 0 || key(t, keys.group) == key(t - 1, keys.group);
     series_begin[t] = same_group ? series_begin[t - 1] : t;
     if (t < history_) continue;  // history rows were checked with their own block
-    if (keys.group >= 0 && key(t, keys.group) < key(t - 1, keys.group))
+    if (keys.group >= 0 && !group_ordered(t))
       throw DataError(fmt::format(
           "row {}: {}: group_by = {} follows {} on the row before; rows must be sorted by "
           "(group_by, order_by)",

@@ -50,10 +50,10 @@ std::unique_ptr<Transform> make_transform(const std::string& type, const ParamSe
   return find_transform(type).make(params);
 }
 
-std::vector<Index> stored_columns(const ParamSet& params, const Schema& input,
-                                  const std::string& type, const ModelState& state) {
+StepColumns stored_columns(const ParamSet& params, const Schema& input, const std::string& type,
+                           const ModelState& state) {
   try {
-    return resolve_step_columns(type, params, input).columns;
+    return resolve_step_columns(type, params, input);
   } catch (const ConfigError& e) {
     throw DataError(fmt::format("{}: {}", state.where, e.what()));
   }

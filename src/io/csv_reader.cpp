@@ -23,6 +23,7 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/core/memory.hpp"
+#include "hpcad/data/text_key.hpp"
 
 namespace hpcad {
 namespace {
@@ -313,7 +314,8 @@ IndexRange CsvFile::byte_range(int parts, int part) const {
 }
 
 CsvColumns CsvFile::select_columns(const std::vector<std::string>& features,
-                                   const std::string& label) const {
+                                   const std::string& label,
+                                   const std::vector<std::string>& keys) const {
   auto ambiguous = [&](const std::string& name, const char* role) {
     return DataError(path_ + ": " + role + " column \"" + name +
                      "\" is ambiguous: the header names it more than once");
@@ -362,7 +364,10 @@ CsvColumns CsvFile::select_columns(const std::vector<std::string>& features,
   if (columns.feature_columns.empty()) {
     throw DataError(path_ + ": no feature columns (the header has only the label column)");
   }
-  for (int c : columns.feature_columns) columns.feature_names.push_back(header_[c]);
+  for (int c : columns.feature_columns) {
+    columns.feature_names.push_back(header_[c]);
+    columns.text_keys.push_back(std::find(keys.begin(), keys.end(), header_[c]) != keys.end());
+  }
   return columns;
 }
 
@@ -422,6 +427,7 @@ CsvChunk CsvFile::parse_range(Index begin, Index end_offset, bool in_quotes_at_b
   if (has_label) slot[columns.label_column] = kLabelSlot;
   std::vector<double> row(static_cast<std::size_t>(n_features));
   double row_label = 0.0;
+  std::string text;  // a text key field, unquoted
 
   const ByteTable special = make_special_table(delimiter_);
   const bool fast_path = !delimiter_may_be_numeric(delimiter_);
@@ -492,7 +498,12 @@ CsvChunk CsvFile::parse_range(Index begin, Index end_offset, bool in_quotes_at_b
           problem = column_name() + ": quoted field not closed before the end of the file";
         } else if (s != -1) {
           double v = kNaN;
-          const ValueStatus status = parse_value(fs, fe, v);
+          ValueStatus status = parse_value(fs, fe, v);
+          if (status == ValueStatus::kBad && s >= 0 && columns.text_keys[s] &&
+              unescape_name(fs, fe, text)) {
+            v = key_from_text(text);
+            status = ValueStatus::kOk;
+          }
           if (status == ValueStatus::kBad) {
             problem = column_name() + ": expected a number, found " +
                       quoted(std::string_view(fs, static_cast<std::size_t>(fe - fs)));

@@ -56,7 +56,7 @@ class CsvReader final : public BlockReader {
     std::vector<CsvRangeCounts> counts;  // per block
     guarded_phase(comm, "read", [&] {
       files_ = open_csv_files(expand_input_paths(spec.path, ".csv"), spec.csv_delimiter.at(0));
-      columns_ = files_.front().select_columns(spec.columns, spec.label);
+      columns_ = files_.front().select_columns(spec.columns, spec.label, spec.key_columns);
       pieces = csv_pieces(files_, partition_rows(csv_data_bytes(files_), comm.size(), comm.rank()));
       blocks_ = cut_blocks(files_, pieces, spec.block_rows);
       for (const CsvBlock& block : blocks_)

@@ -117,7 +117,8 @@ std::vector<std::string> ParquetDataset::readable_column_names() const {
   return names;
 }
 
-int ParquetDataset::resolve_column(const std::string& name, const char* role) const {
+int ParquetDataset::resolve_column(const std::string& name, const char* role,
+                                   bool as_key) const {
   const parquet::ParquetFile& f = files_.front();
   const int c = f.find_column(name);
   if (c < 0) {
@@ -126,7 +127,7 @@ int ParquetDataset::resolve_column(const std::string& name, const char* role) co
     throw DataError(f.path() + ": no column '" + name + "' (wanted as " + role +
                     "); available columns: " + list);
   }
-  const std::string why = f.unreadable_reason(c);
+  const std::string why = f.unreadable_reason(c, as_key);
   if (!why.empty()) {
     throw DataError(f.path() + ": column '" + name + "' (wanted as " + role + ") " + why);
   }
@@ -134,7 +135,11 @@ int ParquetDataset::resolve_column(const std::string& name, const char* role) co
 }
 
 ParquetDataset::Selection ParquetDataset::select(const std::vector<std::string>& features,
-                                                 const std::string& label) const {
+                                                 const std::string& label,
+                                                 const std::vector<std::string>& keys) const {
+  const auto is_key = [&](const std::string& name) {
+    return std::find(keys.begin(), keys.end(), name) != keys.end();
+  };
   Selection selection;
   if (features.empty()) {
     const parquet::ParquetFile& f = files_.front();
@@ -145,9 +150,15 @@ ParquetDataset::Selection ParquetDataset::select(const std::vector<std::string>&
       selection.names.push_back(f.columns()[c].name);
     }
     if (selection.features.empty()) throw DataError(f.path() + ": no numeric feature columns");
+    for (const auto& key : keys)
+      if (std::find(selection.names.begin(), selection.names.end(), key) ==
+          selection.names.end()) {
+        selection.features.push_back(resolve_column(key, "a series key", true));
+        selection.names.push_back(key);
+      }
   } else {
     for (const auto& name : features) {
-      selection.features.push_back(resolve_column(name, "a feature"));
+      selection.features.push_back(resolve_column(name, "a feature", is_key(name)));
       selection.names.push_back(name);
     }
   }

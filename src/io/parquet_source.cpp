@@ -11,7 +11,7 @@ class ParquetReader final : public BlockReader {
  public:
   ParquetReader(const InputSpec& spec, int ranks, int rank)
       : path_(spec.path), dataset_(expand_input_paths(spec.path, ".parquet")) {
-    selection_ = dataset_.select(spec.columns, spec.label);
+    selection_ = dataset_.select(spec.columns, spec.label, spec.key_columns);
     const std::vector<Index> group_rows = dataset_.row_group_rows();
     groups_ = partition_groups(group_rows, ranks, rank);
     info_.schema.n_features = static_cast<Index>(selection_.features.size());

@@ -558,6 +558,7 @@ void read_features(const ParsedValues& parsed, Config& config) {
   for (const auto& key : {config.group_by, config.order_by})
     if (!key.empty()) keys.push_back(key);
   if (keys.empty()) return;
+  config.input.key_columns = keys;
   auto& columns = config.input.columns;
   for (const auto& key : keys)
     if (!columns.empty() && std::find(columns.begin(), columns.end(), key) == columns.end())

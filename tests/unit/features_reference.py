@@ -5,6 +5,9 @@ and what pandas computes for the step chain the test configures:
   log1p(y); diff(lag 2) of x; lag 1, 3 of x; rolling(5) mean/std/zscore/min/max of x and y;
   ewm(alpha 0.3, adjust=False) of y; rolling(3) mean of x_diff2; rolling(40) mean/std/min/max
   of x; the keys g, t dropped.
+Then a second input, the same keys with runs of 1 to 6 NaNs (at group starts too, a group of
+NaNs only), and pandas' result for the ffill chain of the test:
+  groupby(g) x.ffill(limit=2); diff(1) of that x; y.ffill() and x_diff1.ffill(); keys dropped.
 Text format, per table: the column names, the row count, one row per line; "nan" for NaN.
 """
 import sys
@@ -47,10 +50,31 @@ roll40 = by["x"].rolling(40)
 for stat in ["mean", "std", "min", "max"]:
     out[f"x_rolling40_{stat}"] = getattr(roll40, stat)().reset_index(level=0, drop=True)
 
+
+
+def nan_runs(values, starts):
+    """values with NaN runs of 1..6 rows beginning at `starts`."""
+    values = values.copy()
+    for start in starts:
+        values[start:start + rng.integers(1, 7)] = np.nan
+    return values
+
+
+group_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+gaps = pd.DataFrame({"g": g, "t": t.astype(float),
+                     "x": nan_runs(x, np.concatenate([rng.choice(n, 25, replace=False),
+                                                      group_starts[:2]])),
+                     "y": nan_runs(y, rng.choice(n, 15, replace=False))})
+gaps.loc[gaps["g"] == 16, "y"] = np.nan  # the 2-row group: nothing to carry forward
+by = gaps.groupby("g")
+filled = gaps[["x", "y"]].copy()
+filled["x"] = by["x"].ffill(limit=2)
+filled["x_diff1"] = filled.assign(g=gaps["g"]).groupby("g")["x"].diff(1)
+filled["y"] = by["y"].ffill()
+filled["x_diff1"] = filled.assign(g=gaps["g"]).groupby("g")["x_diff1"].ffill()
+
 with open(sys.argv[1], "w") as f:
-    f.write(" ".join(inputs.columns) + f"\n{n}\n")
-    for row in inputs.itertuples(index=False):
-        f.write(" ".join(repr(float(v)) for v in row) + "\n")
-    f.write(" ".join(out.columns) + f"\n{n}\n")
-    for row in out.itertuples(index=False):
-        f.write(" ".join(repr(float(v)) for v in row) + "\n")
+    for table in (inputs, out, gaps, filled):
+        f.write(" ".join(table.columns) + f"\n{len(table)}\n")
+        for row in table.itertuples(index=False):
+            f.write(" ".join(repr(float(v)) for v in row) + "\n")

@@ -8,26 +8,30 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <ctime>
 #include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "hpcad/comm/thread_comm.hpp"
 #include "hpcad/core/error.hpp"
 #include "hpcad/core/log.hpp"
 #include "hpcad/data/partition.hpp"
+#include "hpcad/data/text_key.hpp"
 #include "hpcad/features/transformed_source.hpp"
 #include "hpcad/pipeline/config.hpp"
 
 namespace hpcad {
 namespace {
 
-constexpr const char* kSteps = R"(
-[input]
-path = "x.h5"
-[features]
-group_by = "g"
-order_by = "t"
-steps = [
+/// A config whose [features] section has the reference's keys and `steps`.
+std::string grouped_steps(const char* steps) {
+  return std::string("[input]\npath = \"x.h5\"\n[features]\ngroup_by = \"g\"\n") +
+         "order_by = \"t\"\nsteps = [" + steps + "]\n";
+}
+
+const std::string kSteps = grouped_steps(R"(
   { op = "log1p", columns = ["y"] },
   { op = "diff", columns = ["x"], lag = 2 },
   { op = "lag", columns = ["x"], lags = [1, 3] },
@@ -35,8 +39,7 @@ steps = [
   { op = "ewm", columns = ["y"], alpha = 0.3 },
   { op = "rolling", columns = ["x_diff2"], window = 3, stats = ["mean"] },
   { op = "rolling", columns = ["x"], window = 40, stats = ["mean", "std", "min", "max"] },
-]
-)";
+)");
 
 struct Table {
   std::vector<std::string> names;
@@ -61,6 +64,7 @@ Table read_table(std::istream& in) {
 
 struct Reference {
   Table input, expected;
+  Table gaps, filled;  ///< the ffill chain's input (runs of NaNs) and pandas' result
 };
 
 const Reference& reference() {
@@ -69,6 +73,8 @@ const Reference& reference() {
     Reference r;
     r.input = read_table(in);
     r.expected = read_table(in);
+    r.gaps = read_table(in);
+    r.filled = read_table(in);
     return r;
   }();
   return ref;
@@ -94,10 +100,10 @@ IndexRange uneven_share(Index rows, int ranks, int rank) {
 /// Fits the steps in order as Model::fit does and returns this rank's output rows of
 /// `passes` passes over the features, cached with `cache_budget` bytes (`cached`: whether
 /// the last pass came from the cache).
-std::vector<std::vector<double>> run_passes(Comm& comm, const std::string& text, Index block_rows,
+std::vector<std::vector<double>> run_passes(Comm& comm, const Table& input,
+                                            const std::string& text, Index block_rows,
                                             std::int64_t cache_budget, int passes,
                                             bool* cached = nullptr, Schema* schema = nullptr) {
-  const Table& input = reference().input;
   const IndexRange mine = uneven_share(input.rows(), comm.size(), comm.rank());
   const Index d = static_cast<Index>(input.names.size());
   RowSlab slab;
@@ -127,20 +133,22 @@ std::vector<std::vector<double>> run_passes(Comm& comm, const std::string& text,
   return out;
 }
 
-std::vector<double> run_steps(Comm& comm, const std::string& text, Index block_rows,
-                              Schema* schema = nullptr) {
-  return run_passes(comm, text, block_rows, 0, 1, nullptr, schema)[0];
+/// One uncached pass of run_passes.
+std::vector<double> run_steps(Comm& comm, const Table& input, const std::string& text,
+                              Index block_rows, Schema* schema = nullptr) {
+  return run_passes(comm, input, text, block_rows, 0, 1, nullptr, schema)[0];
 }
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 8) == 0;
 }
 
-TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
+/// The steps of `text` over `input` in one process equal `expected` (pandas) to 1e-12
+/// relative, NaN where pandas has NaN.
+void expect_pandas_values(const Table& input, const std::string& text, const Table& expected) {
   SerialComm serial;
   Schema schema;
-  const std::vector<double> out = run_steps(serial, kSteps, 7, &schema);
-  const Table& expected = reference().expected;
+  const std::vector<double> out = run_steps(serial, input, text, 7, &schema);
   ASSERT_EQ(schema.feature_names, expected.names);  // normative derived names, keys dropped
   ASSERT_EQ(out.size(), expected.values.size());
   const auto d = expected.names.size();
@@ -158,14 +166,18 @@ TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
   EXPECT_GT(compared, static_cast<int>(out.size() * 3 / 4));
 }
 
-TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
+/// The steps of `text` over `input` give the same bits for 1..16 thread ranks with uneven
+/// shares and any block size as in one process (and as `want` when given).
+void expect_rank_invariant(const Table& input, const std::string& text,
+                           const std::vector<double>* want = nullptr) {
   SerialComm serial;
-  const std::vector<double> whole = run_steps(serial, kSteps, 1000);
-  EXPECT_TRUE(same_bits(run_steps(serial, kSteps, 1), whole)) << "block size 1";
+  const std::vector<double> whole = run_steps(serial, input, text, 1000);
+  if (want) EXPECT_TRUE(same_bits(whole, *want)) << "one process";
+  EXPECT_TRUE(same_bits(run_steps(serial, input, text, 1), whole)) << "block size 1";
   for (int ranks = 1; ranks <= 16; ++ranks) {
     std::vector<std::vector<double>> parts(ranks);
     run_on_threads(ranks, [&](Comm& comm) {
-      parts[comm.rank()] = run_steps(comm, kSteps, 3 + comm.rank() % 4);
+      parts[comm.rank()] = run_steps(comm, input, text, 3 + comm.rank() % 4);
     });
     std::vector<double> joined;
     for (const auto& part : parts) joined.insert(joined.end(), part.begin(), part.end());
@@ -173,9 +185,18 @@ TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
   }
 }
 
+TEST(Features, MatchPandasOnGroupedSeriesWithNaNs) {
+  expect_pandas_values(reference().input, kSteps, reference().expected);
+}
+
+TEST(Features, IdenticalBitsForAnyRankCountAndBlockSize) {
+  expect_rank_invariant(reference().input, kSteps);
+}
+
 TEST(Features, CachedPassesRepeatTheFirstAndAreUsedOnlyWhenEveryRankHoldsItsRows) {
   SerialComm serial;
-  const std::vector<double> whole = run_steps(serial, kSteps, 1000);
+  const Table& input = reference().input;
+  const std::vector<double> whole = run_steps(serial, input, kSteps, 1000);
   for (const int ranks : {1, 3, 4}) {
     // 1 MiB holds any rank's rows; "one short" leaves the last rank (which has rows in
     // uneven_share) without a budget, so no rank may serve from its cache.
@@ -186,18 +207,54 @@ TEST(Features, CachedPassesRepeatTheFirstAndAreUsedOnlyWhenEveryRankHoldsItsRows
         const bool short_rank = budget == "one short" && comm.rank() == comm.size() - 1;
         const std::int64_t bytes = budget == "none" || short_rank ? 0 : 1 << 20;
         bool is_cached = false;
-        parts[comm.rank()] = run_passes(comm, kSteps, 4, bytes, 3, &is_cached);
+        parts[comm.rank()] = run_passes(comm, input, kSteps, 4, bytes, 3, &is_cached);
         cached[comm.rank()] = is_cached;
       });
       for (int pass = 0; pass < 3; ++pass) {
         std::vector<double> joined;
-        for (const auto& part : parts) joined.insert(joined.end(), part[pass].begin(), part[pass].end());
-        EXPECT_TRUE(same_bits(joined, whole)) << ranks << " ranks, budget " << budget << ", pass " << pass;
+        for (const auto& part : parts)
+          joined.insert(joined.end(), part[pass].begin(), part[pass].end());
+        EXPECT_TRUE(same_bits(joined, whole))
+            << ranks << " ranks, budget " << budget << ", pass " << pass;
       }
       for (int r = 0; r < ranks; ++r)
-        EXPECT_EQ(cached[r], budget == "all") << ranks << " ranks, budget " << budget << ", rank " << r;
+        EXPECT_EQ(cached[r], budget == "all")
+            << ranks << " ranks, budget " << budget << ", rank " << r;
     }
   }
+}
+
+// Groups named by text (node-10, node-13, ...) are hashes in no order: the same series, so
+// the same bits as the numeric group ids, for any rank count.
+TEST(Features, TextGroupKeysGiveTheSameFeaturesAsNumericOnes) {
+  Table named = reference().input;
+  const auto d = named.names.size();
+  bool unordered = false;
+  for (std::size_t k = 0; k < named.values.size(); k += d) {
+    named.values[k] = key_from_text(fmt::format("node-{}", named.values[k]));  // column g
+    unordered |= k > 0 && named.values[k] < named.values[k - d];
+  }
+  ASSERT_EQ(named.names[0], "g");
+  ASSERT_TRUE(unordered) << "the hashes happen to be sorted: the test would not see the order";
+  SerialComm serial;
+  const std::vector<double> numeric = run_steps(serial, reference().input, kSteps, 1000);
+  expect_rank_invariant(named, kSteps, &numeric);
+}
+
+// ffill feeding a window feeding ffill: the halo replays ffill over the raw rows before a
+// rank, and the default limit (1000 rows) reaches back over every rank before it.
+const std::string kForwardFill = grouped_steps(R"(
+  { op = "impute", strategy = "ffill", columns = ["x"], limit = 2 },
+  { op = "diff", columns = ["x"] },
+  { op = "impute", strategy = "ffill", columns = ["y", "x_diff1"] },
+)");
+
+TEST(Features, ForwardFillMatchesPandasWithinGroups) {
+  expect_pandas_values(reference().gaps, kForwardFill, reference().filled);
+}
+
+TEST(Features, ForwardFillIdenticalBitsForAnyRankCountAndBlockSize) {
+  expect_rank_invariant(reference().gaps, kForwardFill);
 }
 
 TEST(Features, UnsortedRowsAreAnErrorNamingTheRow) {
@@ -207,7 +264,7 @@ TEST(Features, UnsortedRowsAreAnErrorNamingTheRow) {
       "steps = [{ op = \"diff\", columns = [\"x\"] }, { op = \"impute\" }]\n";
   SerialComm serial;
   try {
-    run_steps(serial, text, 2);
+    run_steps(serial, reference().input, text, 2);
     ADD_FAILURE() << "no error for rows unsorted by y";
   } catch (const PeerError& e) {
     EXPECT_NE(std::string(e.what()).find("row 3: diff: order_by = 20.71"), std::string::npos)
@@ -218,7 +275,7 @@ TEST(Features, UnsortedRowsAreAnErrorNamingTheRow) {
   std::string swapped = kSteps;
   swapped.replace(swapped.find("group_by = \"g\""), 14, "group_by = \"t\"");
   swapped.replace(swapped.find("order_by = \"t\""), 14, "order_by = \"g\"");
-  EXPECT_THROW(run_on_threads(16, [&](Comm& comm) { run_steps(comm, swapped, 5); }), PeerError);
+  EXPECT_THROW(run_on_threads(16, [&](Comm& comm) { run_steps(comm, reference().input, swapped, 5); }), PeerError);
 }
 
 TEST(Features, MissingColumnIsAnErrorNamingIt) {
@@ -292,6 +349,62 @@ TEST(Features, NaNReachingTheDetectorNamesTheStep) {
               std::string::npos)
         << e.what();
   }
+}
+
+// ISO 8601 keys against glibc's timegm (an independent calendar), over random instants of
+// 1700..2300 written with random UTC offsets in every accepted form.
+TEST(TextKeys, TimestampsAreSecondsSinceTheEpoch) {
+  std::mt19937_64 random(8);
+  for (int k = 0; k < 20000; ++k) {
+    const auto utc = static_cast<std::time_t>(random() % (600ll * 365 * 86400)) -
+                     static_cast<std::time_t>(270ll * 365 * 86400);
+    const int offset = static_cast<int>(random() % 57) * 30 * 60 - 14 * 3600;  // -14h..+14h
+    const std::time_t local = utc + offset;
+    std::tm fields{};
+    gmtime_r(&local, &fields);
+    ASSERT_EQ(timegm(&fields), local);
+    char text[64];
+    const char* formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"};
+    const int form = static_cast<int>(random() % 3);
+    std::size_t n = std::strftime(text, sizeof text, formats[form], &fields);
+    const int hours = std::abs(offset) / 3600, minutes = std::abs(offset) / 60 % 60;
+    const char sign = offset < 0 ? '-' : '+';
+    switch (random() % 4) {
+      case 0:
+        n += std::snprintf(text + n, sizeof text - n, "%c%02d:%02d", sign, hours, minutes);
+        break;
+      case 1:
+        n += std::snprintf(text + n, sizeof text - n, "%c%02d%02d", sign, hours, minutes);
+        break;
+      default:  // UTC: "Z" or nothing
+        if (offset != 0) continue;
+        if (random() % 2) text[n++] = 'Z';
+        text[n] = 0;
+    }
+    const double want = static_cast<double>(utc - (form == 2 ? fields.tm_sec : 0));
+    ASSERT_EQ(key_from_text(text), want) << text;
+  }
+  EXPECT_EQ(key_from_text("2024-03-01"), key_from_text("2024-03-01T00:00:00Z"));
+  EXPECT_EQ(key_from_text("2024-02-29T12:00:00.25Z"), key_from_text("2024-02-29T12:00:00Z") + 0.25);
+}
+
+TEST(TextKeys, NumbersStayNumbersOtherTextHashesForEquality) {
+  EXPECT_EQ(key_from_text("7"), 7.0);
+  EXPECT_EQ(key_from_text("-1.5e3"), -1500.0);
+  EXPECT_TRUE(std::isnan(key_from_text("")));
+  std::set<double> hashes;
+  for (int i = 0; i < 100000; ++i) {
+    const std::string name = fmt::format("node-{:05d}", i);
+    const double key = key_from_text(name);
+    EXPECT_TRUE(is_text_hash(key)) << name;
+    EXPECT_EQ(key_from_text(std::string(name)), key);
+    hashes.insert(key);
+  }
+  EXPECT_EQ(hashes.size(), 100000u);  // no collision among 1e5 similar names
+  // Not dates: invalid calendar days and times are text.
+  for (const char* text : {"2023-02-29", "2024-13-01", "2024-01-01T24:00", "2024-1-01", "node-7"})
+    EXPECT_TRUE(is_text_hash(key_from_text(text))) << text;
+  EXPECT_FALSE(is_text_hash(key_from_text("2024-02-29")));
 }
 
 }  // namespace

@@ -32,6 +32,11 @@ struct StepColumns {
 StepColumns resolve_step_columns(const std::string& type, const ParamSet& params,
                                  const Schema& input);
 
+/// Local. The columns a step loaded from a model file works on (resolve_step_columns): a
+/// missing column is a DataError naming where the state came from (untrusted input).
+StepColumns stored_columns(const ParamSet& params, const Schema& input, const std::string& type,
+                           const ModelState& state);
+
 /// The name of input column `j` ("3" when the schema has no names).
 std::string feature_name(const Schema& schema, Index j);
 

@@ -59,11 +59,6 @@ const TransformInfo& find_transform(const std::string& type);
 /// A new, unfitted transform.
 std::unique_ptr<Transform> make_transform(const std::string& type, const ParamSet& params);
 
-/// Local. The columns a step loaded from a model file works on (resolve_step_columns): a
-/// missing column is a DataError naming where the state came from (untrusted input).
-std::vector<Index> stored_columns(const ParamSet& params, const Schema& input,
-                                  const std::string& type, const ModelState& state);
-
 /// Column `j` of `schema` for messages: its quoted name, or its index when unnamed.
 std::string column_label(const Schema& schema, Index j);
 

@@ -18,6 +18,8 @@
 ///   nearest subnormal, as Python reads them; hexadecimal floats and values that overflow
 ///   (e.g. `1e400`) are bad values.
 /// - An empty feature field (or one of only spaces) is NaN. An empty label is a bad value.
+/// - Series key columns (select_columns' `keys`) may hold text instead of a number: the
+///   field (quotes removed, `""` unescaped, spaces kept) is read with key_from_text.
 /// - Only the selected columns are checked; other columns may hold any text.
 /// - Bad rows: a record whose field count differs from the header's, a selected field that
 ///   is not a number, or an unterminated quote at the end of the file. Either a DataError
@@ -59,6 +61,9 @@ struct CsvColumns {
   std::vector<int> feature_columns;        ///< header index of each selected feature, in order
   std::vector<std::string> feature_names;  ///< their names
   int label_column = -1;                   ///< header index of the label, or -1 for none
+  /// Per feature: a series key (group_by / order_by) that may hold text, read with
+  /// key_from_text (data/text_key.hpp) when it is not a number.
+  std::vector<bool> text_keys;
 };
 
 /// Rows parsed from one byte range.
@@ -102,10 +107,11 @@ class CsvFile {
   IndexRange byte_range(int parts, int part) const;
 
   /// Local. Resolves feature names (empty = every column except the label) and the label
-  /// name ("" = none). Throws DataError for unknown or ambiguous (duplicate) names, a label
-  /// also listed as a feature, or no feature columns at all.
-  CsvColumns select_columns(const std::vector<std::string>& features,
-                            const std::string& label) const;
+  /// name ("" = none); the features named in `keys` may hold text. Throws DataError for
+  /// unknown or ambiguous (duplicate) names, a label also listed as a feature, or no feature
+  /// columns at all.
+  CsvColumns select_columns(const std::vector<std::string>& features, const std::string& label,
+                            const std::vector<std::string>& keys = {}) const;
 
   /// Local. First pass: counts `"` and `\n` bytes in [begin, end) (within the data).
   CsvRangeCounts scan_range(Index begin, Index end) const;

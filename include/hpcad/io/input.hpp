@@ -15,6 +15,10 @@ struct InputSpec {
   std::string dataset = "X";         ///< HDF5: 2-D dataset (rows x features)
   std::string group = "/";           ///< HDF5 with `columns`: group holding 1-D datasets
   std::vector<std::string> columns;  ///< feature columns by name; empty = all
+  /// [features] group_by / order_by (set from there): in CSV and Parquet they may hold text,
+  /// read with key_from_text (data/text_key.hpp); Parquet reads them even when `columns` is
+  /// empty, as BYTE_ARRAY columns too.
+  std::vector<std::string> key_columns;
   std::string label;                 ///< label column/dataset; "" = none
   std::string nan_policy = "error";  ///< "error", or "impute" (an impute step in the model)
   Index block_rows = 65536;          ///< rows per read block

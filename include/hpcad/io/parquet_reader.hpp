@@ -55,8 +55,11 @@ class ParquetDataset {
   RowSlab read_slab(IndexRange groups, const std::vector<std::string>& features,
                     const std::string& label) const;
 
-  /// Resolves feature and label names as read_slab does (same errors).
-  Selection select(const std::vector<std::string>& features, const std::string& label) const;
+  /// Resolves feature and label names as read_slab does (same errors). The series `keys`
+  /// (group_by / order_by) may be BYTE_ARRAY text columns and are selected also when
+  /// `features` is empty (after the numeric columns).
+  Selection select(const std::vector<std::string>& features, const std::string& label,
+                   const std::vector<std::string>& keys = {}) const;
   /// Global index of the first row of row group `g` (num_rows() for g = number of groups).
   Index group_first_row(Index g) const;
   /// Reads row group `g` into `values` (row-major, selection.features.size() per row) and,
@@ -70,7 +73,7 @@ class ParquetDataset {
     int row_group;
     Index first_row;
   };
-  int resolve_column(const std::string& name, const char* role) const;
+  int resolve_column(const std::string& name, const char* role, bool as_key = false) const;
 
   std::vector<parquet::ParquetFile> files_;
   std::vector<Group> groups_;

@@ -4,8 +4,10 @@
 #include <bit>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "hpcad/core/error.hpp"
+#include "hpcad/data/text_key.hpp"
 
 namespace hpcad::parquet {
 
@@ -257,6 +259,21 @@ void decode_plain(PhysicalType type, const IntInterpretation& interp, const std:
       need(size, (n + 7) / 8, n, "PLAIN BOOLEAN");
       for (std::size_t i = 0; i < n; ++i) out[i] = (data[i >> 3] >> (i & 7)) & 1u;
       return;
+    case PhysicalType::kByteArray: {
+      // Each value: a 4-byte little-endian length, then that many bytes.
+      std::size_t pos = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        need(size - pos, 4, n - i, "PLAIN BYTE_ARRAY");
+        std::uint32_t length;
+        std::memcpy(&length, data + pos, 4);
+        pos += 4;
+        need(size - pos, length, n - i, "PLAIN BYTE_ARRAY");
+        out[i] = key_from_text(
+            std::string_view(reinterpret_cast<const char*>(data + pos), length));
+        pos += length;
+      }
+      return;
+    }
     default:
       fail(std::string("PLAIN decoding of ") + to_string(type) + " is not supported");
   }

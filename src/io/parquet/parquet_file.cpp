@@ -219,7 +219,7 @@ int ParquetFile::find_column(const std::string& name) const {
   return -1;
 }
 
-std::string ParquetFile::unreadable_reason(int c) const {
+std::string ParquetFile::unreadable_reason(int c, bool as_key) const {
   const TopLevelColumn& col = columns_[c];
   if (col.nested || col.num_leaves != 1) {
     return "is nested (a group or repeated field); hpcad reads only flat numeric columns";
@@ -232,9 +232,13 @@ std::string ParquetFile::unreadable_reason(int c) const {
     case PhysicalType::kFloat:
     case PhysicalType::kDouble:
       break;
+    case PhysicalType::kByteArray:
+      if (as_key) break;
+      [[fallthrough]];
     default:
       return std::string("has physical type ") + to_string(leaf.type) +
-             "; hpcad reads BOOLEAN, INT32, INT64, FLOAT and DOUBLE columns";
+             "; hpcad reads BOOLEAN, INT32, INT64, FLOAT and DOUBLE columns (and BYTE_ARRAY "
+             "text in [features] group_by / order_by key columns)";
   }
   if (leaf.bad_scale) return "has a decimal scale outside [0, 38]";
   return "";
@@ -439,7 +443,10 @@ void ParquetFile::read_column_impl(const FileHandle& file, int rg_index, int c, 
       if (dh.num_values < 0) fail("dictionary page has a negative value count");
       const std::size_t n = static_cast<std::size_t>(dh.num_values);
       const std::size_t w = plain_width(leaf.type);
-      const std::size_t needed = w == 0 ? (n + 7) / 8 : n * w;
+      // A BYTE_ARRAY value takes at least its 4-byte length.
+      const std::size_t needed = leaf.type == PhysicalType::kByteArray ? n * 4
+                                 : w == 0                              ? (n + 7) / 8
+                                                                       : n * w;
       if (needed > usize) {
         fail("dictionary page of " + std::to_string(usize) + " bytes cannot hold " +
              std::to_string(n) + " values");

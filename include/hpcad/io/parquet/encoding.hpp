@@ -56,7 +56,8 @@ std::size_t decode_levels_bit_packed(const std::uint8_t* data, std::size_t size,
 /// Bytes one PLAIN value takes (0 for BOOLEAN, which is bit-packed).
 std::size_t plain_width(PhysicalType type);
 
-/// PLAIN: `n` values of `type` from `data`.
+/// PLAIN: `n` values of `type` from `data`; BYTE_ARRAY values are series keys' text, each
+/// read with key_from_text (data/text_key.hpp).
 void decode_plain(PhysicalType type, const IntInterpretation& interp, const std::uint8_t* data,
                   std::size_t size, std::size_t n, double* out);
 /// BYTE_STREAM_SPLIT for FLOAT, DOUBLE, INT32, INT64.

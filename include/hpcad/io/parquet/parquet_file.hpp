@@ -82,8 +82,9 @@ class ParquetFile {
   const std::vector<LeafColumn>& leaves() const { return leaves_; }
   /// Index of the top-level column called `name`, or -1.
   int find_column(const std::string& name) const;
-  /// Empty when column `c` can be read as doubles, else why not.
-  std::string unreadable_reason(int c) const;
+  /// Empty when column `c` can be read as doubles, else why not. A series key (`as_key`)
+  /// may also be a BYTE_ARRAY (text) column, read with key_from_text (data/text_key.hpp).
+  std::string unreadable_reason(int c, bool as_key = false) const;
 
   /// Decodes top-level column `c` (which must be readable) of row group `rg` into
   /// out[i * stride] for each row i; nulls become NaN. `file` must be this file, opened.
