@@ -81,8 +81,9 @@ void Impute::fill_forward(const RowBlock& block, std::span<const double> history
   const SeriesRows rows(block, history, columns_, type());
   const Index limit = params_.integer("limit");
   const Index d = block.n_features;
+  thread_local std::vector<double> x;  // reused block after block, as in SeriesStep
   for (const Index j : columns_.columns) {
-    const std::vector<double> x = rows.column(j);
+    rows.column(j, x);
     Index last = -1;  // the latest row with a finite value, -1 for none
     for (Index t = 0; t < rows.size(); ++t) {
       if (std::isfinite(x[t])) {
