@@ -200,9 +200,16 @@ DataError TransformedSource::non_finite_error(const RowBlock& raw, Index i, Inde
             "pandas), so add {{ op = \"impute\" }} after the step in [features] steps",
             where, s, steps_[s]->type()));
     }
+  if (steps_.empty())
+    return DataError(fmt::format(
+        "{} (set input.nan_policy = \"impute\" to replace non-finite values with the training "
+        "rows' column mean)",
+        where));
+  // With steps, a fill before them (nan_policy) would leave an ffill step nothing to carry.
   return DataError(fmt::format(
-      "{} (set input.nan_policy = \"impute\" to replace non-finite values with the training "
-      "rows' column mean)",
+      "{}, in the input and left so by the feature steps (an ffill has nothing before it to "
+      "carry forward); add {{ op = \"impute\" }} as the last step in [features] steps, or set "
+      "input.nan_policy = \"impute\" to fill the input with its column means first",
       where));
 }
 
