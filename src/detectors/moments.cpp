@@ -8,30 +8,51 @@
 
 namespace hpcad {
 
+namespace {
+
+/// Rows per chunk of the co-moment passes: a chunk's centred values stay in L1 while every
+/// column pair's products go through ExactSum::add(span), whose batched path is several
+/// times faster per value than one add() at a time.
+constexpr Index kChunkRows = 256;
+
+}  // namespace
+
 ColumnMoments column_moments(RowSource& source) {
   const Index d = source.n_features();
   ColumnMoments m;
   m.rows = source.global_rows();
   check_internal(m.rows > 0, "column_moments of an empty table");
   Statistics sums(static_cast<std::size_t>(d), 0);
-  accumulate(source, sums, [d](const RowBlock& block, Statistics& s) {
-    for (Index j = 0; j < d; ++j) {
-      ExactSum& column = s.sums[j];
-      for (Index i = 0; i < block.n_rows; ++i) column.add(block.values[i * d + j]);
+  std::vector<double> column(static_cast<std::size_t>(kChunkRows));
+  accumulate(source, sums, [&](const RowBlock& block, Statistics& s) {
+    for (Index begin = 0; begin < block.n_rows; begin += kChunkRows) {
+      const Index rows = std::min(kChunkRows, block.n_rows - begin);
+      for (Index j = 0; j < d; ++j) {
+        for (Index i = 0; i < rows; ++i) column[i] = block.values[(begin + i) * d + j];
+        s.sums[j].add(std::span<const double>(column).first(static_cast<std::size_t>(rows)));
+      }
     }
   });
   m.mean.resize(static_cast<std::size_t>(d));
   for (Index j = 0; j < d; ++j) m.mean[j] = sums.sums[j].value() / static_cast<double>(m.rows);
 
-  // Upper triangle of sum((x_j - mean_j)(x_k - mean_k)), row by row.
+  // Upper triangle of sum((x_j - mean_j)(x_k - mean_k)), a chunk of rows at a time.
   Statistics products(static_cast<std::size_t>(d * (d + 1) / 2), 0);
-  std::vector<double> centred(static_cast<std::size_t>(d));
+  std::vector<double> centred(static_cast<std::size_t>(kChunkRows * d));  // column-major
   accumulate(source, products, [&](const RowBlock& block, Statistics& s) {
-    for (Index i = 0; i < block.n_rows; ++i) {
-      for (Index j = 0; j < d; ++j) centred[j] = block.values[i * d + j] - m.mean[j];
+    for (Index begin = 0; begin < block.n_rows; begin += kChunkRows) {
+      const Index rows = std::min(kChunkRows, block.n_rows - begin);
+      for (Index i = 0; i < rows; ++i)
+        for (Index j = 0; j < d; ++j)
+          centred[j * kChunkRows + i] = block.values[(begin + i) * d + j] - m.mean[j];
       std::size_t at = 0;
       for (Index j = 0; j < d; ++j)
-        for (Index k = j; k < d; ++k) s.sums[at++].add(centred[j] * centred[k]);
+        for (Index k = j; k < d; ++k) {
+          const double* a = &centred[j * kChunkRows];
+          const double* b = &centred[k * kChunkRows];
+          for (Index i = 0; i < rows; ++i) column[i] = a[i] * b[i];
+          s.sums[at++].add(std::span<const double>(column).first(static_cast<std::size_t>(rows)));
+        }
     }
   });
   m.covariance.resize(d, d);
