@@ -59,7 +59,8 @@ double round_to_double(std::span<const std::int64_t, ExactSum::kDigits> n) {
 
 }  // namespace
 
-void ExactSum::add_no_carry(std::int64_t* digits, double value) {
+// Inlined into the loops of add_run and add: a call per value would cost as much as the add.
+[[gnu::always_inline]] inline void ExactSum::add_no_carry(std::int64_t* digits, double value) {
   const auto bits = std::bit_cast<std::uint64_t>(value);
   const int field = static_cast<int>(bits >> kMantissaBits) & kExponentMask;
   if (field == kExponentMask) [[unlikely]] {

@@ -174,7 +174,9 @@ void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
     non_finite_inputs_ += std::count_if(raw.values.begin(), raw.values.end(),
                                         [](double x) { return !std::isfinite(x); });
   run_steps(raw, block);
-  if (!reject_non_finite_) return;
+  // The steps are deterministic: once a whole pass was checked, later passes hold the same
+  // values (a detector's tenth Lloyd pass need not scan them again).
+  if (!reject_non_finite_ || cache_decided_) return;
   const Index d = block.n_features;
   for (Index i = 0; i < block.n_rows; ++i)
     for (Index j = 0; j < d; ++j)

@@ -81,7 +81,7 @@ class TransformedSource final : public RowSource {
   Index halo_passes_ = 0;
   bool caching_ = false;         ///< this pass's blocks go to the cache
   bool cache_complete_ = false;  ///< passes come from the cache
-  bool cache_decided_ = false;   ///< a complete pass has ended: cache_complete_ is final
+  bool cache_decided_ = false;   ///< a complete pass has ended (and was checked if rejecting)
   RowCache cache_;
   Index next_cached_block_ = 0;
   Index cached_rows_done_ = 0;  ///< this pass, over all ranks (progress)
