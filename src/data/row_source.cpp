@@ -156,14 +156,6 @@ std::string BlockSource::mode() const { return cache_complete_ ? "memory" : read
 
 std::int64_t BlockSource::cache_bytes() const { return cache_.bytes(); }
 
-std::int64_t BlockSource::spare_cache_bytes() const {
-  const TableInfo& table = info();
-  return cache_budget_bytes_ -
-         (caching_ ? RowCache::bytes_for(table.local_rows, table.schema.n_features,
-                                         table.has_labels)
-                   : 0);
-}
-
 std::unique_ptr<BlockReader> make_memory_reader(RowSlab slab, Index block_rows) {
   return std::make_unique<MemoryReader>(std::move(slab), block_rows);
 }

@@ -159,6 +159,9 @@ struct Job {
   PendingOutputs pending;
   JobReport report;
   std::string model_sha256;
+  /// What the detector's feature rows may be cached in, when the model has feature steps
+  /// (the raw rows are then not cached: see open_input).
+  std::int64_t feature_cache_budget = 0;
 };
 
 /// The outputs this job writes, as (config key, path).
@@ -255,6 +258,10 @@ std::unique_ptr<BlockSource> open_input(Job& job, const Model& model) {
   });
   job.report.memory.budget_bytes = budget.bytes;
   job.report.memory.budget_origin = budget.origin;
+  // With feature steps the cache holds the rows the detector passes over, the feature rows;
+  // the steps' own fitting passes re-read the raw rows (caching both would touch memory
+  // for rows that are read once more at most).
+  if (!model.transforms.empty()) std::swap(job.feature_cache_budget, cache_budget);
   auto source = std::make_unique<BlockSource>(job.comm, std::move(reader), cache_budget);
   source->set_progress(&job.progress);
   job.log.info("input {}: {} rows x {} features; memory {} MiB per rank ({})",
@@ -299,8 +306,7 @@ std::unique_ptr<TransformedSource> train_model(Job& job, Model& model, BlockSour
   job.phase("fit", [&] {
     FitContext context{job.comm, job.log};
     model.fit_transforms(context, input, job.config.input.path);
-    features = model.features(input, job.config.input.path,
-                              model.transforms.empty() ? 0 : input.spare_cache_bytes());
+    features = model.features(input, job.config.input.path, job.feature_cache_budget);
     model.detector->fit(context, *features);
   });
   const double seconds = seconds_since(start);
@@ -368,7 +374,7 @@ std::vector<std::span<double>> part_rows(LocalScores& local, Index at, Index row
 /// Collective. One pass over the detector's view of the input (`features`: made here when
 /// null), block by block; each block's features go to `features_out` unless it is null.
 LocalScores score_rows(Job& job, const Model& model, RowSource& input,
-                       std::unique_ptr<TransformedSource> features, ScoreFileWriter* features_out) {
+                       std::unique_ptr<TransformedSource>& features, ScoreFileWriter* features_out) {
   const Index n = input.local_rows();
   LocalScores local;
   local.scores.resize(static_cast<std::size_t>(n));
@@ -485,9 +491,11 @@ std::string summary(const Job& job) {
 }
 
 /// Collective. Memory and timings over ranks, the report, then every output renamed.
-std::string finish(Job& job, const BlockSource& source) {
+/// `features_cached`: the detector's feature rows were served from memory.
+std::string finish(Job& job, const BlockSource& source, bool features_cached) {
   JobReport& report = job.report;
-  const char mode = source.cached() ? 'c' : 's';  // cached in memory, or streamed
+  // Rows cached in memory (raw, or the detector's feature rows), or streamed.
+  const char mode = source.cached() || features_cached ? 'c' : 's';
   report.memory.rank_modes = job.comm.allgather(mode);
   const double peak = static_cast<double>(peak_rss_bytes());
   report.memory.peak_rss_min = job.comm.allreduce_value(peak, ReduceOp::kMin);
@@ -540,11 +548,11 @@ std::string run_job(Comm& comm, const JobRequest& request) {
   if (job.writes_scores()) {
     std::unique_ptr<ScoreFileWriter> file;
     if (job.config.write_features) file = create_score_file(job, model, *input);
-    const LocalScores local = score_rows(job, model, *input, std::move(features), file.get());
+    const LocalScores local = score_rows(job, model, *input, features, file.get());
     if (!file) file = create_score_file(job, model, *input);
     write_scores(job, model, local, *input, *file);
   }
-  return finish(job, *input);
+  return finish(job, *input, features && features->cached());
 }
 
 }  // namespace hpcad

@@ -134,9 +134,6 @@ class BlockSource final : public RowSource {
   const BlockReader& reader() const { return *reader_; }
   /// Local. Bytes held by the cache now.
   std::int64_t cache_bytes() const;
-  /// Local. The part of the cache budget the rows' cache leaves to others (all of it when
-  /// the rows are not cached): what the feature rows may be cached in.
-  std::int64_t spare_cache_bytes() const;
 
  private:
   void read_local(Index b, RowBlock& block);
