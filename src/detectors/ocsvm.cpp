@@ -45,9 +45,10 @@ std::vector<ParamSpec> OneClassSvm::param_specs() {
       ParamSpec::real("nu", 0.1, 0.0, 1.0,
                       "upper bound on the fraction of training rows outside the boundary, in "
                       "(0, 1] (scikit-learn's nu)"),
-      ParamSpec::real("gamma", 0.0, 0.0, 1e300,
-                      "RBF kernel coefficient; 0 = \"scale\": 1 / (n_features * variance of "
-                      "all scaled values), as scikit-learn's gamma = \"scale\""),
+      ParamSpec::real_or_choice("gamma", "scale", 0.0, 1e300, {"scale"},
+                                "RBF kernel coefficient: a positive number, or \"scale\": 1 / "
+                                "(n_features * variance of all scaled values), as "
+                                "scikit-learn's gamma = \"scale\""),
       ParamSpec::integer("n_components", 100, 1, 1 << 14,
                          "Nystroem landmarks (random features), drawn by global row index; "
                          "capped at the rows"),
@@ -81,7 +82,8 @@ void OneClassSvm::fit(FitContext& context, RowSource& source) {
     throw ConfigError(fmt::format("detector.nu = {}: must be in (0, 1]", params_.real("nu")));
   const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
   scaling_ = ColumnScaling::fit(source, params_.boolean("standardize"));
-  gamma_ = params_.real("gamma") > 0 ? params_.real("gamma") : scale_gamma(source, scaling_);
+  const std::optional<double> gamma = params_.number("gamma");  // nullopt: "scale"
+  gamma_ = gamma ? *gamma : scale_gamma(source, scaling_);
 
   // Nystroem (Williams & Seeger 2001, as scikit-learn): phi(z) = K_mm^(-1/2) k(landmarks, z),
   // eigenvalues below 1e-12 clipped as scikit-learn does.

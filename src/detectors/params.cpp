@@ -19,8 +19,10 @@ std::string check_integer(const ParamSpec& spec, std::int64_t value) {
 std::string check_real(const ParamSpec& spec, double value) {
   if (spec.optional && std::isnan(value)) return {};
   if (!std::isfinite(value)) return "must be finite";
-  if (value < spec.real_min || value > spec.real_max)
-    return fmt::format("must be in [{}, {}]", spec.real_min, spec.real_max);
+  const bool below = spec.real_min_exclusive ? value <= spec.real_min : value < spec.real_min;
+  if (below || value > spec.real_max)
+    return fmt::format("must be in {}{}, {}]", spec.real_min_exclusive ? "(" : "[", spec.real_min,
+                       spec.real_max);
   return {};
 }
 
@@ -129,6 +131,18 @@ ParamSpec ParamSpec::boolean(std::string name, bool default_value, std::string d
   return spec;
 }
 
+ParamSpec ParamSpec::real_or_choice(std::string name, std::string default_value,
+                                    double exclusive_min, double max,
+                                    std::vector<std::string> choices, std::string doc) {
+  ParamSpec spec = string(std::move(name), std::move(default_value), std::move(choices),
+                          std::move(doc));
+  spec.kind = ParamKind::kRealOrString;
+  spec.real_min = exclusive_min;
+  spec.real_min_exclusive = true;
+  spec.real_max = max;
+  return spec;
+}
+
 ParamSpec ParamSpec::integer_list(std::string name, std::vector<std::int64_t> default_value,
                                   std::int64_t min, std::int64_t max, std::string doc) {
   ParamSpec spec = integer(std::move(name), 0, min, max, std::move(doc));
@@ -206,6 +220,11 @@ std::string ParamSpec::check(const ParamValue& value) const {
       return v ? check_elements(*v, [&](const std::string& x) { return check_string(*this, x); })
                : wrong_kind;
     }
+    case ParamKind::kRealOrString: {
+      if (const auto* v = std::get_if<double>(&value)) return check_real(*this, *v);
+      const auto* v = std::get_if<std::string>(&value);
+      return v ? check_string(*this, *v) : wrong_kind;
+    }
     case ParamKind::kTableList: {
       const auto* v = std::get_if<std::vector<ParamSet>>(&value);
       if (!v) return wrong_kind;
@@ -237,6 +256,8 @@ const char* kind_description(ParamKind kind) {
       return "an array of strings";
     case ParamKind::kTableList:
       return "an array of tables";
+    case ParamKind::kRealOrString:
+      return "a number or a string";
   }
   return "";
 }
@@ -272,6 +293,10 @@ std::int64_t ParamSet::integer(const std::string& name) const {
   return std::get<std::int64_t>(at(name));
 }
 double ParamSet::real(const std::string& name) const { return std::get<double>(at(name)); }
+std::optional<double> ParamSet::number(const std::string& name) const {
+  const auto* v = std::get_if<double>(&at(name));
+  return v ? std::optional<double>(*v) : std::nullopt;
+}
 const std::string& ParamSet::string(const std::string& name) const {
   return std::get<std::string>(at(name));
 }

@@ -338,6 +338,10 @@ class ContentReader {
         return h5::read_real_attribute(group, name);
       case ParamKind::kString:
         return h5::read_string_attribute(group, name);
+      case ParamKind::kRealOrString:
+        // Written as whichever it holds: a real attribute or a string one.
+        if (auto v = h5::read_real_attribute(group, name)) return *v;
+        return h5::read_string_attribute(group, name);
       case ParamKind::kBool:
         if (auto v = h5::read_int_attribute(group, name)) return *v != 0;
         return std::nullopt;

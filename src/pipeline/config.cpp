@@ -211,6 +211,10 @@ ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::s
     case ParamKind::kString:
       if (auto v = string_of(node)) value = *v;
       break;
+    case ParamKind::kRealOrString:
+      if (auto v = real_of(node)) value = *v;
+      if (auto v = string_of(node)) value = *v;
+      break;
     case ParamKind::kBool:
       if (const auto* v = node.as_boolean()) value = v->get();
       break;
@@ -239,7 +243,7 @@ ParamValue from_toml(const toml::node& node, const ParamSpec& spec, const std::s
   if (!value) fail_kind(spec, dotted, node, where);
   if (const std::string why = spec.check(*value); !why.empty()) {
     const bool scalar = spec.kind == ParamKind::kInteger || spec.kind == ParamKind::kReal ||
-                        spec.kind == ParamKind::kString;
+                        spec.kind == ParamKind::kString || spec.kind == ParamKind::kRealOrString;
     throw ConfigError(fmt::format("{}: {}{}: {}", where.at(dotted, &node), dotted,
                                   scalar ? " = " + to_string(*value) : "", why));
   }
@@ -318,6 +322,11 @@ void apply_override(toml::table& root, const std::string& assignment, const Sect
     toml::table parsed = toml::parse("v = " + text);
     table->insert_or_assign(key, *parsed.get("v"));
   } catch (const toml::parse_error&) {
+    // A bare word for a number-or-string key is its string: --set detector.gamma=scale.
+    if (spec->spec.kind == ParamKind::kRealOrString) {
+      table->insert_or_assign(key, text);
+      return;
+    }
     throw ConfigError(
         fmt::format("--set {}: \"{}\" is not {}", dotted, text, kind_description(spec->spec.kind)));
   }

@@ -143,6 +143,26 @@ TEST(Config, OverrideErrors) {
                {"--set detector.n_trees", "must be an integer"});
 }
 
+// ocsvm's gamma as scikit-learn's: "scale" (the default) or a positive number, in the file or
+// with --set; anything else is an error naming the key.
+TEST(Config, GammaIsANumberOrScale) {
+  const std::string ocsvm = "[input]\npath = \"x.h5\"\n[detector]\ntype = \"ocsvm\"\n";
+  EXPECT_EQ(parse(ocsvm).detector_params.string("gamma"), "scale");
+  EXPECT_EQ(parse(ocsvm + "gamma = \"scale\"\n").detector_params.number("gamma"), std::nullopt);
+  EXPECT_EQ(parse(ocsvm + "gamma = 0.5\n").detector_params.number("gamma"), 0.5);
+  EXPECT_EQ(parse(ocsvm + "gamma = 2\n").detector_params.number("gamma"), 2.0);
+  EXPECT_EQ(parse(ocsvm, {"detector.gamma=scale"}).detector_params.string("gamma"), "scale");
+  EXPECT_EQ(parse(ocsvm, {"detector.gamma=\"scale\""}).detector_params.string("gamma"), "scale");
+  EXPECT_EQ(parse(ocsvm, {"detector.gamma=0.125"}).detector_params.number("gamma"), 0.125);
+  expect_error(ocsvm + "gamma = 0\n", {}, {"job.toml:5", "detector.gamma = 0.0: must be in (0,"});
+  expect_error(ocsvm + "gamma = -0.5\n", {}, {"detector.gamma = -0.5: must be in (0,"});
+  expect_error(ocsvm + "gamma = \"auto\"\n", {},
+               {"detector.gamma = \"auto\": must be one of \"scale\""});
+  expect_error(ocsvm + "gamma = true\n", {}, {"detector.gamma", "a number or a string"});
+  expect_error(ocsvm, {"detector.gamma=0"}, {"detector.gamma = 0.0: must be in (0,"});
+  expect_error(ocsvm, {"detector.gamma=auto"}, {"detector.gamma = \"auto\""});
+}
+
 std::string ensemble_config(const std::string& members) {
   return "[input]\npath = \"x.h5\"\n[detector]\ntype = \"ensemble\"\ncombine = \"max\"\n" + members;
 }

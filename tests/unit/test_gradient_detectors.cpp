@@ -119,5 +119,20 @@ TEST(GradientDetectorParams, InvalidValuesAreConfigErrors) {
     EXPECT_NE(find_spec(find_detector(type).params, "batch_size")->check(std::int64_t{0}), "");
 }
 
+// gamma = "scale" is 1 / (d var(Z)) over every standardised value: each column has mean 0 and
+// variance 1, so var(Z) = 1 and gamma = 1 / d. A number is used as given.
+TEST(GradientDetectorParams, GammaScaleOrANumber) {
+  const RowSlab slab = gaussian_slab(300, 4);
+  SerialComm comm;
+  auto scaled = small("ocsvm");
+  fit_slab(*scaled, slab, comm);
+  EXPECT_NEAR(scaled->save_state().real_value("gamma"), 0.25, 1e-14);
+  ParamSet params = scaled->params();
+  params.set("gamma", 0.375);
+  auto given = make_detector("ocsvm", params);
+  fit_slab(*given, slab, comm);
+  EXPECT_EQ(given->save_state().real_value("gamma"), 0.375);
+}
+
 }  // namespace
 }  // namespace hpcad

@@ -66,6 +66,24 @@ std::string temp_file(const char* name) {
       .string();
 }
 
+void fit_on(Model& model, const RowSlab& rows, Index block_rows) {
+  SerialComm comm;
+  const auto source = make_memory_source(comm, rows, block_rows);
+  const Log quiet(0, 1, LogLevel::kQuiet);
+  FitContext context{comm, quiet};
+  model.fit(context, *source, "train.h5");
+}
+
+/// The model written to a temporary file (named with `suffix`) and read back.
+Model through_file(const Model& model, const char* suffix) {
+  const std::string path = temp_file(suffix);
+  write_model_file(path, model);
+  std::vector<std::byte> image = read_file_bytes(path);
+  Model back = read_model_file(image, path);
+  std::filesystem::remove(path);
+  return back;
+}
+
 TEST(ModelFile, RoundTripIsBitExact) {
   h5::silence_errors();
   const Model model = fitted_model();
@@ -89,6 +107,24 @@ TEST(ModelFile, RoundTripIsBitExact) {
   EXPECT_EQ(scores_of(back, training_rows()), scores_of(model, training_rows()));
 }
 
+// A number-or-string hyperparameter (ocsvm's gamma) comes back as whichever it was.
+TEST(ModelFile, RoundTripsANumberOrStringParameter) {
+  h5::silence_errors();
+  for (const ParamValue& gamma : {ParamValue{std::string("scale")}, ParamValue{0.375}}) {
+    ParamSet params(find_detector("ocsvm").params);
+    params.set("gamma", gamma);
+    params.set("n_components", std::int64_t{8});
+    params.set("epochs", std::int64_t{2});
+    Model model;
+    model.detector = make_detector("ocsvm", params);
+    model.transforms.push_back(make_transform("impute", ParamSet(Impute::param_specs())));
+    fit_on(model, training_rows(), 128);
+    const Model back = through_file(model, "-gamma.h5");
+    EXPECT_EQ(back.detector->params().values().at("gamma"), gamma);
+    EXPECT_EQ(back.detector->save_state(), model.detector->save_state());
+  }
+}
+
 // The global-statistics steps (their params with an unset optional real and an empty list,
 // real and integer state, a changed schema) survive the file bit for bit.
 TEST(ModelFile, RoundTripsTheStatisticsSteps) {
@@ -105,16 +141,8 @@ TEST(ModelFile, RoundTripsTheStatisticsSteps) {
   model.transforms.push_back(step("scale", "method", std::string("robust")));
   model.transforms.push_back(step("drop_constant", "", {}));
   model.detector = make_detector("iforest", ParamSet(IsolationForest::param_specs()));
-  SerialComm comm;
-  const auto source = make_memory_source(comm, rows, 64);
-  const Log quiet(0, 1, LogLevel::kQuiet);
-  FitContext context{comm, quiet};
-  model.fit(context, *source, "train.h5");
-  const std::string path = temp_file("-steps.h5");
-  write_model_file(path, model);
-  std::vector<std::byte> image = read_file_bytes(path);
-  const Model back = read_model_file(image, path);
-  std::filesystem::remove(path);
+  fit_on(model, rows, 64);
+  const Model back = through_file(model, "-steps.h5");
   ASSERT_EQ(back.transforms.size(), 3u);
   for (std::size_t s = 0; s < 3; ++s) {
     EXPECT_EQ(back.transforms[s]->type(), model.transforms[s]->type());

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "hpcad/detectors/params.hpp"
@@ -49,6 +50,25 @@ TEST(Params, TableListsCheckEveryTableAgainstItsFields) {
   unknown.set("window", std::int64_t{3});
   EXPECT_EQ(steps.check(ParamValue{std::vector<ParamSet>{unknown}}),
             "element 0: window: unknown key");
+}
+
+// scikit-learn's gamma: a positive number or "scale", nothing else.
+TEST(Params, RealOrChoiceTakesANumberInItsBoundsOrOneOfTheStrings) {
+  const ParamSpec gamma = ParamSpec::real_or_choice("gamma", "scale", 0.0, 1e300, {"scale"}, "");
+  EXPECT_EQ(gamma.default_value, ParamValue{std::string("scale")});
+  EXPECT_EQ(gamma.check(ParamValue{std::string("scale")}), "");
+  EXPECT_EQ(gamma.check(ParamValue{0.5}), "");
+  EXPECT_EQ(gamma.check(ParamValue{5e-324}), "");
+  EXPECT_EQ(gamma.check(ParamValue{0.0}), "must be in (0, 1e+300]");
+  EXPECT_EQ(gamma.check(ParamValue{-1.0}), "must be in (0, 1e+300]");
+  EXPECT_EQ(gamma.check(ParamValue{2e300}), "must be in (0, 1e+300]");
+  EXPECT_EQ(gamma.check(ParamValue{NAN}), "must be finite");
+  EXPECT_EQ(gamma.check(ParamValue{std::string("auto")}), "must be one of \"scale\"");
+  EXPECT_EQ(gamma.check(ParamValue{true}), "must be a number or a string");
+  ParamSet set({gamma});
+  EXPECT_EQ(set.number("gamma"), std::nullopt);
+  set.set("gamma", 0.25);
+  EXPECT_EQ(set.number("gamma"), 0.25);
 }
 
 TEST(Params, RenderAsToml) {

@@ -30,7 +30,8 @@ enum class ParamKind {
   kIntegerList,
   kRealList,
   kStringList,
-  kTableList
+  kTableList,
+  kRealOrString  ///< a number in the bounds, or one of `choices` (scikit-learn's gamma = "scale")
 };
 
 /// One hyperparameter: name, kind, default, bounds (integers exact in int64, reals as
@@ -43,6 +44,7 @@ struct ParamSpec {
   std::int64_t int_max = std::numeric_limits<std::int64_t>::max();
   double real_min = -std::numeric_limits<double>::infinity();
   double real_max = std::numeric_limits<double>::infinity();
+  bool real_min_exclusive = false;   ///< reals must exceed real_min (e.g. a positive gamma)
   std::vector<std::string> choices;  ///< allowed strings; empty = any
   std::vector<ParamSpec> fields;     ///< kTableList: the keys of each table
   bool optional = false;             ///< kReal: NaN, the default, means "not given"
@@ -61,6 +63,11 @@ struct ParamSpec {
   /// A real that may be left out: NaN (its default) means "not given".
   static ParamSpec optional_real(std::string name, double min, double max, std::string doc);
   static ParamSpec boolean(std::string name, bool default_value, std::string doc);
+  /// A number in (exclusive_min, max], or one of the strings `choices` (the default is one
+  /// of them), e.g. gamma = 0.5 or gamma = "scale".
+  static ParamSpec real_or_choice(std::string name, std::string default_value,
+                                  double exclusive_min, double max,
+                                  std::vector<std::string> choices, std::string doc);
   static ParamSpec integer_list(std::string name, std::vector<std::int64_t> default_value,
                                 std::int64_t min, std::int64_t max, std::string doc);
   static ParamSpec real_list(std::string name, std::vector<double> default_value, double min,
@@ -91,6 +98,8 @@ class ParamSet {
   void set(const std::string& name, ParamValue value);
   std::int64_t integer(const std::string& name) const;
   double real(const std::string& name) const;
+  /// kRealOrString: the number, or nullopt when the value is one of the strings.
+  std::optional<double> number(const std::string& name) const;
   const std::string& string(const std::string& name) const;
   bool boolean(const std::string& name) const;
   const std::vector<std::int64_t>& integers(const std::string& name) const;
