@@ -25,12 +25,34 @@ bool valid_name(const std::string& name) {
   });
 }
 
-/// The member's own hyperparameters: its table without the ensemble's fields.
-ParamSet member_params(const DetectorInfo& info, const ParamSet& table) {
+/// The member's own hyperparameters: its table without the ensemble's fields, with the
+/// ensemble's seed when that is set (>= 0).
+ParamSet member_params(const DetectorInfo& info, const ParamSet& table, std::int64_t seed) {
   ParamSet params(info.params);
   for (const ParamSpec& spec : info.params) params.set(spec.name, table.values().at(spec.name));
+  if (seed >= 0) params.set("seed", seed);
   return params;
 }
+
+/// The rows of another source scaled by a ColumnScaling (the ensemble's standardize).
+class ScaledSource final : public RowSource {
+ public:
+  ScaledSource(RowSource& input, const ColumnScaling& scaling) : input_(input), scaling_(scaling) {}
+  const TableInfo& info() const override { return input_.info(); }
+  Comm& comm() const override { return input_.comm(); }
+  bool next(RowBlock& block) override {
+    if (!input_.next(block)) return false;
+    block.values = scaling_.apply(block.values, scaled_);
+    return true;
+  }
+  void rewind() override { input_.rewind(); }
+  void set_progress(ProgressSink* progress) override { input_.set_progress(progress); }
+
+ private:
+  RowSource& input_;
+  const ColumnScaling& scaling_;
+  std::vector<double> scaled_;
+};
 
 /// Position of `score` in the distribution tabled by `q` (ascending quantiles at k / (K-1)):
 /// linear between neighbouring quantiles, the middle of a run of equal quantiles it equals,
@@ -83,6 +105,11 @@ std::vector<ParamSpec> Ensemble::param_specs(const std::vector<DetectorInfo>& me
            ParamSpec::real("weight", 1.0, 0.0, std::numeric_limits<double>::max(),
                            "the member's weight when combine = \"weighted_mean\"")},
           std::move(variants), "the member detectors, each with its own parameters"),
+      ParamSpec::boolean("standardize", false,
+                         "scale columns to zero mean and unit variance before the members see "
+                         "them (global, stored in the model)"),
+      ParamSpec::integer("seed", -1, -1, std::numeric_limits<std::int64_t>::max(),
+                         "every member's seed (replacing theirs); -1 = each member's own"),
       ParamSpec::string("normalization", "robust_z", {"rank", "robust_z"},
                         "rank: empirical CDF of the member's training scores; robust_z: "
                         "(s - median) / (1.4826 MAD) of them"),
@@ -127,7 +154,9 @@ Ensemble::Ensemble(ParamSet params) : params_(std::move(params)) {
     member.weight = weighted ? tables[i].real("weight") : 1.0;
     weight_total_ += member.weight;
     const DetectorInfo& info = find_detector(type);
-    as_member(member.label, [&] { member.detector = info.make(member_params(info, tables[i])); });
+    as_member(member.label, [&] {
+      member.detector = info.make(member_params(info, tables[i], params_.integer("seed")));
+    });
     members_.push_back(std::move(member));
   }
   if (!(weight_total_ > 0) || !std::isfinite(weight_total_))
@@ -147,7 +176,9 @@ std::vector<std::string> Ensemble::part_names() const {
   return names;
 }
 
-void Ensemble::fit(FitContext& context, RowSource& source) {
+void Ensemble::fit(FitContext& context, RowSource& input) {
+  scaling_ = ColumnScaling::fit(input, params_.boolean("standardize"));
+  ScaledSource source(input, scaling_);
   for (std::size_t m = 0; m < members_.size(); ++m) {
     context.log.info("ensemble: fitting member {} of {}: {}", m + 1, members_.size(),
                      members_[m].label);
@@ -223,13 +254,17 @@ void Ensemble::fit_normalization(FitContext& context, RowSource& source) {
 
 void Ensemble::score_members(const RowBlock& block,
                              std::span<const std::span<double>> parts) const {
-  for (std::size_t m = 0; m < members_.size(); ++m) members_[m].detector->score(block, parts[m]);
+  std::vector<double> scaled;
+  RowBlock rows = block;
+  rows.values = scaling_.apply(block.values, scaled);
+  for (std::size_t m = 0; m < members_.size(); ++m) members_[m].detector->score(rows, parts[m]);
 }
 
 void Ensemble::score_members_collective(Comm& comm, RowSource& rows,
                                         std::span<const std::span<double>> parts) const {
+  ScaledSource scaled(rows, scaling_);
   for (std::size_t m = 0; m < members_.size(); ++m)
-    members_[m].detector->score_collective(comm, rows, parts[m]);
+    members_[m].detector->score_collective(comm, scaled, parts[m]);
 }
 
 double Ensemble::normalize(std::size_t member, double score) const {
@@ -276,6 +311,7 @@ void Ensemble::score_collective(Comm& comm, RowSource& rows, std::span<double> o
 
 ModelState Ensemble::save_state() const {
   ModelState state;
+  scaling_.save(state.children["standardize"]);  // beside robust_z's own "scale"
   ModelState& members = state.children["members"];
   for (const Member& m : members_) members.children[m.name] = m.detector->save_state();
   if (rank_normalization_) {
@@ -288,6 +324,8 @@ ModelState Ensemble::save_state() const {
 }
 
 void Ensemble::load_state(Index n_features, const ModelState& state) {
+  scaling_ = ColumnScaling::load(state.child("standardize"), static_cast<std::size_t>(n_features),
+                                 "ensemble");
   const ModelState& members = state.child("members");
   if (members.children.size() != members_.size() || !members.reals.empty() ||
       !members.integers.empty())

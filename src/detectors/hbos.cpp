@@ -29,14 +29,18 @@ std::vector<double> static_edges(double lo, double hi, Index n_bins) {
 /// Quantile (dynamic) edges of every column: numpy's linear quantiles at linspace(0, 1,
 /// n_bins + 1), exact over all ranks, with equal edges merged (np.unique), so a column with
 /// many ties gets fewer, wider bins; a column of one value is widened as static_edges does.
-std::vector<std::vector<double>> quantile_edges(RowSource& source, Index n_bins) {
+std::vector<std::vector<double>> quantile_edges(RowSource& source, const ColumnScaling& scaling,
+                                                Index n_bins) {
   const Index d = source.n_features();
-  const ColumnPass pass = [&source, d](const std::function<void(Index, double)>& visit) {
+  const ColumnPass pass = [&](const std::function<void(Index, double)>& visit) {
     source.rewind();
     RowBlock block;
-    while (source.next(block))
+    std::vector<double> scaled;
+    while (source.next(block)) {
+      const std::span<const double> values = scaling.apply(block.values, scaled);
       for (Index i = 0; i < block.n_rows; ++i)
-        for (Index j = 0; j < d; ++j) visit(j, block.values[i * d + j]);
+        for (Index j = 0; j < d; ++j) visit(j, values[i * d + j]);
+    }
   };
   const std::vector<double> probs = static_edges(0.0, 1.0, n_bins);
   std::vector<std::vector<double>> edges = global_quantiles(source.comm(), d, pass, probs);
@@ -78,6 +82,10 @@ std::vector<ParamSpec> Hbos::param_specs() {
       ParamSpec::real("tol", 0.5, 0.0, std::numeric_limits<double>::max(),
                       "a value outside the fitted range within tol bin widths of it scores as "
                       "the edge bin; farther out as the emptiest bin (PyOD)"),
+      ParamSpec::boolean("standardize", false,
+                         "scale columns to zero mean and unit variance first (global, stored in "
+                         "the model); static bins hold the same rows either way, but densities "
+                         "are per scaled unit, which changes how much alpha weighs"),
       ParamSpec::integer("seed", 42, 0, std::numeric_limits<std::int64_t>::max(),
                          "unused: the fit is deterministic (kept for a uniform interface)"),
   };
@@ -88,13 +96,16 @@ void Hbos::fit(FitContext& context, RowSource& source) {
   if (source.global_rows() == 0) throw DataError("cannot fit hbos: the input has no rows");
   const Index n_bins = params_.integer("n_bins");
   const auto d_size = static_cast<std::size_t>(d);
+  scaling_ = ColumnScaling::fit(source, params_.boolean("standardize"));
+  std::vector<double> scaled;
 
   // Pass 1: range and non-NaN count of every column.
   Statistics range(0, d_size, d_size);
-  accumulate(source, range, [d](const RowBlock& block, Statistics& s) {
+  accumulate(source, range, [&](const RowBlock& block, Statistics& s) {
+    const std::span<const double> values = scaling_.apply(block.values, scaled);
     for (Index i = 0; i < block.n_rows; ++i)
       for (Index j = 0; j < d; ++j)
-        if (const double x = block.values[i * d + j]; !std::isnan(x)) {
+        if (const double x = values[i * d + j]; !std::isnan(x)) {
           s.minima[j] = std::min(s.minima[j], x);
           s.maxima[j] = std::max(s.maxima[j], x);
           ++s.counts[j];
@@ -107,7 +118,7 @@ void Hbos::fit(FitContext& context, RowSource& source) {
       throw DataError(fmt::format("cannot fit hbos: column {} has an infinite value", j));
   }
   const std::vector<std::vector<double>> quantile = params_.string("bins") == "quantile"
-                                                        ? quantile_edges(source, n_bins)
+                                                        ? quantile_edges(source, scaling_, n_bins)
                                                         : std::vector<std::vector<double>>{};
   edge_offsets_.assign(1, 0);
   edges_.clear();
@@ -121,9 +132,10 @@ void Hbos::fit(FitContext& context, RowSource& source) {
   // Pass 2: bin counts of every column; bin b of column j at edge_offsets_[j] - j + b.
   Statistics counts(0, edges_.size() - d_size);
   accumulate(source, counts, [&](const RowBlock& block, Statistics& s) {
+    const std::span<const double> values = scaling_.apply(block.values, scaled);
     for (Index i = 0; i < block.n_rows; ++i)
       for (Index j = 0; j < d; ++j)
-        if (const double x = block.values[i * d + j]; !std::isnan(x)) {
+        if (const double x = values[i * d + j]; !std::isnan(x)) {
           const Index begin = edge_offsets_[j];
           const Index bin = bin_of(edges_.data() + begin, edge_offsets_[j + 1] - begin, x);
           check_internal(bin >= 0, "hbos: a value outside the global range");
@@ -169,15 +181,18 @@ void Hbos::score(const RowBlock& block, std::span<double> out) const {
   const Index d = n_features();
   check_internal(block.n_features == d && static_cast<Index>(out.size()) == block.n_rows,
                  "score block shape");
+  std::vector<double> scaled;
+  const std::span<const double> values = scaling_.apply(block.values, scaled);
   for (Index i = 0; i < block.n_rows; ++i) {
     double sum = 0;
-    for (Index j = 0; j < d; ++j) sum += contribution(j, block.values[i * d + j]);
+    for (Index j = 0; j < d; ++j) sum += contribution(j, values[i * d + j]);
     out[i] = sum;
   }
 }
 
 ModelState Hbos::save_state() const {
   ModelState state;
+  scaling_.save(state);
   state.integers["edge_offsets"] = edge_offsets_;
   state.reals["edges"] = edges_;
   state.reals["density"] = density_;
@@ -185,6 +200,7 @@ ModelState Hbos::save_state() const {
 }
 
 void Hbos::load_state(Index n_features, const ModelState& state) {
+  ColumnScaling scaling = ColumnScaling::load(state, static_cast<std::size_t>(n_features), "hbos");
   const auto& offsets = state.integer("edge_offsets", static_cast<std::size_t>(n_features) + 1);
   const auto& edges = state.real("edges");
   const auto& density = state.real("density");
@@ -208,6 +224,7 @@ void Hbos::load_state(Index n_features, const ModelState& state) {
       if (!(edges[e] < edges[e + 1]) || !(density[e - j] >= 0))
         fail(fmt::format("feature {}: edges not increasing or a density negative", j));
   }
+  scaling_ = std::move(scaling);
   edge_offsets_ = offsets;
   edges_ = edges;
   density_ = density;

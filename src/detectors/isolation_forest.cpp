@@ -196,6 +196,10 @@ std::vector<ParamSpec> IsolationForest::param_specs() {
                          "tree; capped at the number of rows"),
       ParamSpec::integer("max_depth", 0, 0, 64,
                          "depth limit of each tree; 0 = ceil(log2(sample_size)) as scikit-learn"),
+      ParamSpec::boolean("standardize", false,
+                         "scale columns to zero mean and unit variance first (global, stored in "
+                         "the model); off by default as scikit-learn: splits drawn uniformly "
+                         "between a column's extremes hardly depend on its scale"),
       ParamSpec::integer("seed", 42, 0, std::numeric_limits<std::int64_t>::max(),
                          "random seed; the same seed gives the same model for any rank count"),
   };
@@ -207,15 +211,18 @@ void IsolationForest::fit(FitContext& context, RowSource& source) {
   n_features_ = source.n_features();
   if (n_features_ == 0)
     throw DataError("cannot fit an isolation forest: the input has no features");
+  scaling_ = ColumnScaling::fit(source, params_.boolean("standardize"));
   const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
   sample_size_ = std::min<Index>(params_.integer("sample_size"), n);
   const int max_depth = depth_limit(sample_size_);
   IsolationTree grown;  // this rank's trees, concatenated
+  std::vector<double> scaled;
   tree_offsets_ = grow_sampled_trees(
       context, source, params_.integer("n_trees"), sample_size_, seed, "iforest",
       [&](Index t, std::span<const double> sample) {
         RandomStream rng(seed, "iforest.split", static_cast<std::uint64_t>(t));
-        const IsolationTree tree = grow_isolation_tree(sample, n_features_, max_depth, rng);
+        const IsolationTree tree =
+            grow_isolation_tree(scaling_.apply(sample, scaled), n_features_, max_depth, rng);
         grown.feature.insert(grown.feature.end(), tree.feature.begin(), tree.feature.end());
         grown.left.insert(grown.left.end(), tree.left.begin(), tree.left.end());
         grown.value.insert(grown.value.end(), tree.value.begin(), tree.value.end());
@@ -260,7 +267,8 @@ void IsolationForest::build_walk_layout() {
 void IsolationForest::score(const RowBlock& block, std::span<double> out) const {
   const Index d = n_features_;
   const Index n = block.n_rows;
-  const std::span<const double> rows = block.values;
+  std::vector<double> scaled;
+  const std::span<const double> rows = scaling_.apply(block.values, scaled);
   check_internal(block.n_features == d && static_cast<Index>(out.size()) == n, "score block shape");
   std::fill(out.begin(), out.end(), 0.0);
   // Trees outer, rows inner: one tree (a few KB) stays in L1 while the block streams by.
@@ -298,6 +306,7 @@ void IsolationForest::score(const RowBlock& block, std::span<double> out) const 
 
 ModelState IsolationForest::save_state() const {
   ModelState state;
+  scaling_.save(state);
   state.integers["node_feature"].assign(feature_.begin(), feature_.end());
   state.integers["node_left"].assign(left_.begin(), left_.end());
   state.reals["node_value"] = value_;
@@ -308,6 +317,8 @@ ModelState IsolationForest::save_state() const {
 }
 
 void IsolationForest::load_state(Index n_features, const ModelState& state) {
+  ColumnScaling scaling =
+      ColumnScaling::load(state, static_cast<std::size_t>(n_features), "isolation forest");
   const auto& feature = state.integer("node_feature");
   const std::size_t n_nodes = feature.size();
   const auto& left = state.integer("node_left", n_nodes);
@@ -326,6 +337,7 @@ void IsolationForest::load_state(Index n_features, const ModelState& state) {
           fmt::format("{}: invalid isolation forest: tree {} {}", state.where, t, problem));
   }
   n_features_ = n_features;
+  scaling_ = std::move(scaling);
   sample_size_ = psi;
   feature_.assign(feature.begin(), feature.end());
   left_.assign(left.begin(), left.end());

@@ -11,30 +11,6 @@
 
 namespace hpcad {
 
-ColumnScaling ColumnScaling::fit(RowSource& source, bool standardize) {
-  const auto d = static_cast<std::size_t>(source.n_features());
-  if (!standardize) return {std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)};
-  const ColumnMoments moments = column_moments(source);
-  return {moments.mean, standard_scale(moments)};
-}
-
-ColumnScaling ColumnScaling::load(const ModelState& state, std::size_t d, const char* model) {
-  ColumnScaling scaling{state.real("mean", d), state.real("scale", d)};
-  state.require_finite({"mean", "scale"}, model);
-  for (const double s : scaling.scale)
-    if (!(s > 0)) throw DataError(fmt::format("{}: {} scale must be positive", state.where, model));
-  return scaling;
-}
-
-void ColumnScaling::save(ModelState& state) const {
-  state.reals["mean"] = mean;
-  state.reals["scale"] = scale;
-}
-
-void ColumnScaling::apply(std::span<const double> x, double* z) const {
-  for (std::size_t j = 0; j < mean.size(); ++j) z[j] = (x[j] - mean[j]) / scale[j];
-}
-
 std::vector<ParamSpec> minibatch_param_specs(std::int64_t default_epochs,
                                              std::int64_t default_batch_size,
                                              std::int64_t default_max_samples) {

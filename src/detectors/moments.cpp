@@ -1,5 +1,7 @@
 #include "hpcad/detectors/moments.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -132,6 +134,42 @@ std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
 void standardize_row(const std::vector<double>& mean, const std::vector<double>& scale,
                      std::span<const double> x, double* z) {
   for (std::size_t j = 0; j < mean.size(); ++j) z[j] = (x[j] - mean[j]) / scale[j];
+}
+
+ColumnScaling ColumnScaling::fit(RowSource& source, bool standardize) {
+  const auto d = static_cast<std::size_t>(source.n_features());
+  if (!standardize) return {std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)};
+  const ColumnMoments moments = column_moments(source);
+  return {moments.mean, standard_scale(moments)};
+}
+
+ColumnScaling ColumnScaling::load(const ModelState& state, std::size_t d, const char* model) {
+  ColumnScaling scaling{state.real("mean", d), state.real("scale", d)};
+  state.require_finite({"mean", "scale"}, model);
+  for (const double s : scaling.scale)
+    if (!(s > 0)) throw DataError(fmt::format("{}: {} scale must be positive", state.where, model));
+  return scaling;
+}
+
+void ColumnScaling::save(ModelState& state) const {
+  state.reals["mean"] = mean;
+  state.reals["scale"] = scale;
+}
+
+void ColumnScaling::apply(std::span<const double> x, double* z) const {
+  standardize_row(mean, scale, x, z);
+}
+
+std::span<const double> ColumnScaling::apply(std::span<const double> rows,
+                                             std::vector<double>& scratch) const {
+  const bool identity = std::all_of(mean.begin(), mean.end(), [](double m) { return m == 0; }) &&
+                        std::all_of(scale.begin(), scale.end(), [](double s) { return s == 1; });
+  if (identity || mean.empty()) return rows;
+  const std::size_t d = mean.size();
+  scratch.resize(rows.size());
+  for (std::size_t at = 0; at + d <= rows.size(); at += d)
+    apply(rows.subspan(at, d), scratch.data() + at);
+  return scratch;
 }
 
 }  // namespace hpcad

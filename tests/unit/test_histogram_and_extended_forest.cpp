@@ -148,5 +148,59 @@ TEST(ExtendedIsolationForest, RejectsCraftedStates) {
   EXPECT_EQ(score_slab(*loaded, slab), score_slab(*fitted("eif", eif_params(0), slab), slab));
 }
 
+// standardize on iforest and hbos (issue 7's key for every detector): the stored scaling is the
+// global mean and population standard deviation (computed here in long double), and the
+// model is built on scaled values (tree thresholds and bin edges near 0 for a column centred
+// at 1000), while standardize = false stores the identity and keeps raw units.
+TEST(Standardize, IsStoredAndAppliedByForestAndHistograms) {
+  RowSlab slab = gaussian_slab(500, 2);
+  for (Index i = 0; i < 500; ++i) slab.values[i * 2 + 1] = 1000 + 50 * slab.values[i * 2 + 1];
+  std::vector<double> mean(2), scale(2);
+  for (Index j = 0; j < 2; ++j) {
+    long double sum = 0, squares = 0;
+    for (Index i = 0; i < 500; ++i) sum += slab.values[i * 2 + j];
+    const long double m = sum / 500;
+    for (Index i = 0; i < 500; ++i)
+      squares += (slab.values[i * 2 + j] - m) * (slab.values[i * 2 + j] - m);
+    mean[j] = static_cast<double>(m);
+    scale[j] = static_cast<double>(std::sqrt(squares / 500));
+  }
+  for (const std::string type : {"iforest", "hbos"}) {
+    const std::string model_values = type == "iforest" ? "node_value" : "edges";
+    for (const bool standardize : {true, false}) {
+      ParamSet params = defaults(type);
+      params.set("standardize", standardize);
+      const ModelState state = fitted(type, params, slab)->save_state();
+      for (Index j = 0; j < 2; ++j) {
+        EXPECT_NEAR(state.real("mean")[j], standardize ? mean[j] : 0.0,
+                    1e-12 * (1 + std::abs(mean[j])))
+            << type;
+        EXPECT_NEAR(state.real("scale")[j], standardize ? scale[j] : 1.0, 1e-12 * scale[j]) << type;
+      }
+      // iforest: the thresholds of split nodes (leaves hold path lengths).
+      double largest = -INFINITY;
+      const auto& values = state.real(model_values);
+      for (std::size_t k = 0; k < values.size(); ++k)
+        if (type == "hbos" || state.integer("node_feature")[k] >= 0)
+          largest = std::max(largest, values[k]);
+      if (standardize)
+        EXPECT_LT(largest, 10) << type;
+      else
+        EXPECT_GT(largest, 500) << type;
+    }
+  }
+  // Static bins follow an affine scaling: each bin holds the same rows, so its density (per
+  // unit of the column) is the raw one times the column's scale.
+  ParamSet on = defaults("hbos");
+  on.set("standardize", true);
+  const std::vector<double> scaled = fitted("hbos", on, slab)->save_state().real("density");
+  const std::vector<double> raw =
+      fitted("hbos", defaults("hbos"), slab)->save_state().real("density");
+  ASSERT_EQ(scaled.size(), raw.size());
+  const Index n_bins = defaults("hbos").integer("n_bins");
+  for (std::size_t b = 0; b < raw.size(); ++b)
+    EXPECT_NEAR(scaled[b], raw[b] * scale[b / n_bins], 1e-9 * scaled[b]) << "bin " << b;
+}
+
 }  // namespace
 }  // namespace hpcad

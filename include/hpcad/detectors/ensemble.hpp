@@ -11,10 +11,15 @@
 ///    read from a table of kQuantilePoints quantiles by linear interpolation, in [0, 1];
 ///  - "robust_z": (s - median) / (1.4826 MAD) of the training scores.
 /// Combination: mean, max or weighted mean (member `weight`) of the normalised scores.
+///
+/// `seed` >= 0 replaces every member's seed (one key reseeds the whole ensemble); -1 leaves
+/// each member its own. `standardize` scales the rows by the global mean and standard
+/// deviation (stored in the model) before the members see them, in fit and in scoring.
 #include <memory>
 #include <vector>
 
 #include "hpcad/detectors/detector.hpp"
+#include "hpcad/detectors/moments.hpp"
 
 namespace hpcad {
 
@@ -64,6 +69,7 @@ class Ensemble final : public Detector {
   void fit_normalization(FitContext& context, RowSource& source);
 
   ParamSet params_;
+  ColumnScaling scaling_;  ///< applied before the members (the identity unless standardize)
   std::vector<Member> members_;
   bool rank_normalization_ = true;
   bool combine_max_ = false;

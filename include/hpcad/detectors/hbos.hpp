@@ -9,10 +9,13 @@
 /// histogram) or from exact global quantiles (quantile: global_quantiles at i / n_bins,
 /// about equal counts per bin, edges that coincide merged), then the bin counts of every column as
 /// int64 sums (one reduction). Everything is exact, so the model is bitwise identical for any rank
-/// count.
+/// count. With standardize, values are scaled by the global mean and standard deviation
+/// first (stored): static and quantile bins then hold the same rows (up to rounding at an
+/// edge), but densities are per scaled unit, so the regulariser alpha weighs differently.
 #include <vector>
 
 #include "hpcad/detectors/detector.hpp"
+#include "hpcad/detectors/moments.hpp"
 
 namespace hpcad {
 
@@ -36,6 +39,7 @@ class Hbos final : public Detector {
   double contribution(Index j, double x) const;
 
   ParamSet params_;
+  ColumnScaling scaling_;  ///< applied before binning (the identity unless standardize)
   // The model: feature j's bin edges are edges_[edge_offsets_[j] .. edge_offsets_[j + 1])
   // (strictly increasing), its bins' densities density_[edge_offsets_[j] - j ..] (one
   // fewer than edges).

@@ -16,6 +16,7 @@
 
 #include "hpcad/core/rng.hpp"
 #include "hpcad/detectors/detector.hpp"
+#include "hpcad/detectors/moments.hpp"
 
 namespace hpcad {
 
@@ -105,6 +106,7 @@ class IsolationForest final : public Detector {
 
   ParamSet params_;
   Index n_features_ = 0;
+  ColumnScaling scaling_;  ///< applied before the trees (the identity unless standardize)
   Index sample_size_ = 0;  ///< effective: min(sample_size, rows)
   double normaliser_ = 1;  ///< c(sample_size_) * n_trees
   // The model: all trees' nodes as flat arrays (see IsolationTree), tree t at

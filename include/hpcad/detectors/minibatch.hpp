@@ -1,8 +1,8 @@
 #pragma once
-/// What the gradient-trained detectors (ocsvm, autoencoder) share: global column scaling, a
-/// training sample drawn by global row index whose rows stay with the ranks that hold them,
-/// minibatches drawn as positions in that sample from a counter-based stream, and exact sums
-/// of per-row gradient terms across ranks.
+/// What the gradient-trained detectors (ocsvm, autoencoder) share: global column scaling
+/// (ColumnScaling, moments.hpp), a training sample drawn by global row index whose rows stay with
+/// the ranks that hold them, minibatches drawn as positions in that sample from a counter-based
+/// stream, and exact sums of per-row gradient terms across ranks.
 ///
 /// Why the model does not depend on the rank count: a minibatch is the same list of sample
 /// positions on every rank; each rank computes the terms of the rows it holds (the same
@@ -15,24 +15,10 @@
 #include "hpcad/core/rng.hpp"
 #include "hpcad/detectors/fit.hpp"
 #include "hpcad/detectors/model_state.hpp"
+#include "hpcad/detectors/moments.hpp"
 #include "hpcad/detectors/params.hpp"
 
 namespace hpcad {
-
-/// z = (x - mean) / scale per column: the global mean and population standard deviation
-/// (scikit-learn's StandardScaler), or the identity when standardisation is off.
-struct ColumnScaling {
-  std::vector<double> mean, scale;
-
-  /// Collective (two passes when `standardize`, none otherwise).
-  static ColumnScaling fit(RowSource& source, bool standardize);
-  /// Local. Restores "mean" and "scale" of `state` (d values, finite, scale > 0); DataError
-  /// naming `model` otherwise.
-  static ColumnScaling load(const ModelState& state, std::size_t d, const char* model);
-  void save(ModelState& state) const;
-  /// Local. z[j] = (x[j] - mean[j]) / scale[j].
-  void apply(std::span<const double> x, double* z) const;
-};
 
 /// The `seed` and `standardize` parameters every gradient-trained detector has, and the
 /// minibatch ones (batch_size, epochs, max_samples).

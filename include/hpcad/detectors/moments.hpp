@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hpcad/detectors/fit.hpp"
+#include "hpcad/detectors/model_state.hpp"
 
 namespace hpcad {
 
@@ -48,5 +49,23 @@ std::vector<std::vector<double>> finite_column_quantiles(RowSource& source,
 /// z = (x - mean) / scale, column by column (a model's stored standardisation).
 void standardize_row(const std::vector<double>& mean, const std::vector<double>& scale,
                      std::span<const double> x, double* z);
+
+/// z = (x - mean) / scale per column: the global mean and population standard deviation
+/// (scikit-learn's StandardScaler), or the identity when standardisation is off.
+struct ColumnScaling {
+  std::vector<double> mean, scale;
+
+  /// Collective (two passes when `standardize`, none otherwise).
+  static ColumnScaling fit(RowSource& source, bool standardize);
+  /// Local. Restores "mean" and "scale" of `state` (d values, finite, scale > 0); DataError
+  /// naming `model` otherwise.
+  static ColumnScaling load(const ModelState& state, std::size_t d, const char* model);
+  void save(ModelState& state) const;
+  /// Local. z[j] = (x[j] - mean[j]) / scale[j].
+  void apply(std::span<const double> x, double* z) const;
+  /// Local. `rows` (row-major, mean.size() columns) scaled into `scratch`, or `rows` itself
+  /// when the scaling is the identity (standardize off: (x - 0) / 1 == x for every double).
+  std::span<const double> apply(std::span<const double> rows, std::vector<double>& scratch) const;
+};
 
 }  // namespace hpcad
