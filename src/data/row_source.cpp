@@ -62,10 +62,11 @@ void set_empty_block(const TableInfo& info, RowBlock& block) {
 }  // namespace
 
 BlockSource::BlockSource(Comm& comm, std::unique_ptr<BlockReader> reader,
-                         std::int64_t cache_budget_bytes)
+                         std::int64_t cache_budget_bytes, std::int64_t memory_limit_bytes)
     : comm_(comm),
       reader_(std::move(reader)),
       cache_budget_bytes_(cache_budget_bytes),
+      memory_limit_bytes_(memory_limit_bytes),
       caching_(cache_budget_bytes > 0) {
   blocks_per_pass_ = comm_.allreduce_value(reader_->block_count(), ReduceOp::kMax);
   const TableInfo& table = reader_->info();

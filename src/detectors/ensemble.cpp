@@ -47,6 +47,7 @@ class ScaledSource final : public RowSource {
   }
   void rewind() override { input_.rewind(); }
   void set_progress(ProgressSink* progress) override { input_.set_progress(progress); }
+  std::int64_t spare_bytes() const override { return input_.spare_bytes(); }
 
  private:
   RowSource& input_;

@@ -234,44 +234,176 @@ void NeighborDetector::score(const RowBlock& block, std::span<double> out) const
   }
 }
 
-void NeighborDetector::score_collective(Comm& comm, RowSource& rows, std::span<double> out) const {
-  if (!exact()) return Detector::score_collective(comm, rows, out);
-  const Index d = n_features(), n = rows.global_rows();
-  if (k() >= n)
-    throw ConfigError(fmt::format(
-        "detector.n_neighbors = {}: must be less than the {} rows of the input", k(), n));
-  RowSlab slab = read_all(rows);
-  const Index local = slab.n_rows();
-  for (Index i = 0; i < local; ++i) standardize(slab.row(i), slab.values.data() + i * d);
-  std::vector<IndexRange> owned =
-      comm.allgather(IndexRange{slab.global_begin, slab.global_begin + local});
-  std::vector<Neighbor> nearest(static_cast<std::size_t>(local * k()));
-  clear(nearest);
+/// Collective. The exact k-best lists of this rank's rows, chunk by chunk: chunk t holds the
+/// local rows [t * chunk_rows, ...), its lists k values each; every rank calls lists(t) for
+/// the same t, for t < rounds (a rank past its last chunk gets an empty span).
+class ExactSearch {
+ public:
+  virtual ~ExactSearch() = default;
+  virtual std::span<const Neighbor> lists(Index t) = 0;
+  Index chunk_rows = 0, rounds = 1;
+};
+
+namespace {
+
+/// Collective. Offers every rank's `own` rows (standardised, rank r's the global rows
+/// `owned[r]`), travelling around the ring, to the k-best lists of `queries` (row-major, the
+/// consecutive global rows from `first_query`).
+void search_ring(Comm& comm, const std::vector<double>& own, const std::vector<IndexRange>& owned,
+                 std::span<const double> queries, Index first_query, Index d, Index k,
+                 std::span<Neighbor> nearest) {
   std::vector<Index> ids;
-  ring(comm, slab.values, [&](int origin, std::span<const double> visiting) {
+  ring(comm, own, [&](int origin, std::span<const double> visiting) {
     const IndexRange range = owned[static_cast<std::size_t>(origin)];
     ids.resize(static_cast<std::size_t>(range.size()));
     std::iota(ids.begin(), ids.end(), range.begin);
-    for (Index i = 0; i < local; ++i)
-      search(slab.values.data() + i * d, slab.global_begin + i, visiting, ids, d,
-             std::span(nearest).subspan(i * k(), k()));
+    for (Index i = 0; i < static_cast<Index>(nearest.size()) / k; ++i)
+      search(queries.data() + i * d, first_query + i, visiting, ids, d, nearest.subspan(i * k, k));
   });
-  auto list = [&](Index i) { return std::span<const Neighbor>(nearest).subspan(i * k(), k()); };
+}
+
+/// The rank's standardised rows in memory, around the ring once: one chunk of all the rows.
+class InMemorySearch final : public ExactSearch {
+ public:
+  InMemorySearch(Comm& comm, const RowSlab& slab, Index k, const std::vector<IndexRange>& owned) {
+    chunk_rows = slab.n_rows();
+    nearest_.resize(static_cast<std::size_t>(chunk_rows * k));
+    clear(nearest_);
+    search_ring(comm, slab.values, owned, slab.values, slab.global_begin, slab.n_features(), k,
+                nearest_);
+  }
+  std::span<const Neighbor> lists(Index) override { return nearest_; }
+
+ private:
+  std::vector<Neighbor> nearest_;
+};
+
+/// Out of core: chunk t's rows are read by one pass over the source, then every rank's rows
+/// travel around the ring block by block during a second pass, so a rank holds one chunk of
+/// queries, its k-best lists and a few blocks, never all its rows.
+class ChunkedSearch final : public ExactSearch {
+ public:
+  /// `mean` and `scale` standardise the rows (the detector's, outliving this).
+  ChunkedSearch(Comm& comm, RowSource& rows, Index k, Index chunk, const std::vector<double>& mean,
+                const std::vector<double>& scale)
+      : comm_(comm), rows_(rows), k_(k), mean_(mean), scale_(scale) {
+    chunk_rows = chunk;
+    const Index chunks = (rows.local_rows() + chunk - 1) / chunk;
+    rounds = comm.allreduce_value(std::int64_t{chunks}, ReduceOp::kMax);
+  }
+
+  std::span<const Neighbor> lists(Index t) override {
+    const Index d = rows_.n_features();
+    const Index begin = std::min(t * chunk_rows, rows_.local_rows());
+    const Index count = std::min(chunk_rows, rows_.local_rows() - begin);
+    std::vector<Index> wanted(static_cast<std::size_t>(count));
+    std::iota(wanted.begin(), wanted.end(), rows_.local_begin() + begin);
+    std::vector<double> queries = gather_local_rows(rows_, wanted);
+    standardize_rows(queries);
+    nearest_.resize(static_cast<std::size_t>(count * k_));
+    clear(nearest_);
+    std::vector<double> scaled;
+    RowBlock block;
+    rows_.rewind();
+    while (rows_.next(block)) {
+      scaled.assign(block.values.begin(), block.values.end());
+      standardize_rows(scaled);
+      search_ring(
+          comm_, scaled,
+          comm_.allgather(IndexRange{block.global_begin, block.global_begin + block.n_rows}),
+          queries, rows_.local_begin() + begin, d, k_, nearest_);
+    }
+    return nearest_;
+  }
+
+ private:
+  void standardize_rows(std::vector<double>& rows) const {
+    const std::size_t d = mean_.size();
+    for (std::size_t at = 0; at + d <= rows.size(); at += d)
+      standardize_row(mean_, scale_, std::span(rows).subspan(at, d), rows.data() + at);
+  }
+
+  Comm& comm_;
+  RowSource& rows_;
+  Index k_;
+  const std::vector<double>& mean_;
+  const std::vector<double>& scale_;
+  std::vector<Neighbor> nearest_;
+};
+
+}  // namespace
+
+void NeighborDetector::score_collective(Comm& comm, RowSource& rows, std::span<double> out) const {
+  if (!exact()) return Detector::score_collective(comm, rows, out);
+  const Index d = n_features(), n = rows.global_rows(), local = rows.local_rows();
+  if (k() >= n)
+    throw ConfigError(fmt::format(
+        "detector.n_neighbors = {}: must be less than the {} rows of the input", k(), n));
+  // lof keeps every local row's k-distance and lrd (16 bytes) and fetches k of each per query.
+  const std::int64_t per_row = kind_ == Kind::kLof ? 16 : 0;
+  const std::int64_t per_query = static_cast<std::int64_t>(k() * (sizeof(Neighbor) + per_row));
+  // In memory: the rows, the visiting and the received copy of a rank's rows, the lists.
+  const std::int64_t in_memory = local * (3 * d * 8 + per_query + per_row);
+  const std::int64_t spare = rows.spare_bytes();
+  std::unique_ptr<ExactSearch> searcher;
+  if (comm.allreduce_value(std::int64_t{in_memory <= spare}, ReduceOp::kMin) == 1) {
+    RowSlab slab = read_all(rows);
+    for (Index i = 0; i < local; ++i) standardize(slab.row(i), slab.values.data() + i * d);
+    searcher = std::make_unique<InMemorySearch>(
+        comm, slab, k(),
+        comm.allgather(IndexRange{rows.local_begin(), rows.local_begin() + local}));
+  } else {
+    // A query: its raw and standardised values, its row index, its list and lof's fetches.
+    const std::int64_t query_bytes = 2 * d * 8 + 8 + per_query;
+    const Index chunk = std::max<std::int64_t>(1, (spare - local * per_row) / query_bytes);
+    searcher = std::make_unique<ChunkedSearch>(comm, rows, k(), chunk, mean_, scale_);
+  }
+  score_exact(comm, rows, *searcher, out);
+}
+
+void NeighborDetector::score_exact(Comm& comm, RowSource& rows, ExactSearch& searcher,
+                                   std::span<double> out) const {
+  const Index local = rows.local_rows();
+  const std::vector<IndexRange> owned =
+      comm.allgather(IndexRange{rows.local_begin(), rows.local_begin() + local});
+  // Visits every chunk's lists: f(first local row, its lists), the same rounds on every rank.
+  auto each_chunk = [&](const std::function<void(Index, std::span<const Neighbor>)>& f) {
+    for (Index t = 0; t < searcher.rounds; ++t)
+      f(std::min(t * searcher.chunk_rows, local), searcher.lists(t));
+  };
+  auto list = [&](std::span<const Neighbor> lists, Index i) { return lists.subspan(i * k(), k()); };
+  auto rows_of = [&](std::span<const Neighbor> lists) {
+    return static_cast<Index>(lists.size()) / k();
+  };
   if (kind_ != Kind::kLof) {
-    for (Index i = 0; i < local; ++i) out[i] = finish(list(i), {}, {});
+    each_chunk([&](Index first, std::span<const Neighbor> lists) {
+      for (Index i = 0; i < rows_of(lists); ++i) out[first + i] = finish(list(lists, i), {}, {});
+    });
     return;
   }
+  // lof: the k-distances, then the lrds from the neighbours' k-distances, then the scores
+  // from the neighbours' lrds; each from the lists (recomputed per round when chunked) and
+  // one more ring pass of per-row values.
   std::vector<double> k_distance(static_cast<std::size_t>(local)), lrd(k_distance.size());
-  for (Index i = 0; i < local; ++i) k_distance[i] = hpcad::k_distance(list(i));
-  const std::vector<double> neighbor_k_distance = neighbor_values(comm, owned, k_distance, nearest);
+  each_chunk([&](Index first, std::span<const Neighbor> lists) {
+    for (Index i = 0; i < rows_of(lists); ++i)
+      k_distance[first + i] = hpcad::k_distance(list(lists, i));
+  });
   auto values_of = [&](const std::vector<double>& values, Index i) {
     return std::span(values).subspan(i * k(), k());
   };
-  for (Index i = 0; i < local; ++i)
-    lrd[i] = reachability_density(list(i), values_of(neighbor_k_distance, i));
-  const std::vector<double> neighbor_lrd = neighbor_values(comm, owned, lrd, nearest);
-  for (Index i = 0; i < local; ++i)
-    out[i] = finish(list(i), values_of(neighbor_k_distance, i), values_of(neighbor_lrd, i));
+  each_chunk([&](Index first, std::span<const Neighbor> lists) {
+    const std::vector<double> neighbor_k_distance = neighbor_values(comm, owned, k_distance, lists);
+    for (Index i = 0; i < rows_of(lists); ++i)
+      lrd[first + i] = reachability_density(list(lists, i), values_of(neighbor_k_distance, i));
+  });
+  each_chunk([&](Index first, std::span<const Neighbor> lists) {
+    const std::vector<double> neighbor_k_distance = neighbor_values(comm, owned, k_distance, lists);
+    const std::vector<double> neighbor_lrd = neighbor_values(comm, owned, lrd, lists);
+    for (Index i = 0; i < rows_of(lists); ++i)
+      out[first + i] =
+          finish(list(lists, i), values_of(neighbor_k_distance, i), values_of(neighbor_lrd, i));
+  });
 }
 
 ModelState NeighborDetector::save_state() const {

@@ -261,8 +261,11 @@ std::unique_ptr<BlockSource> open_input(Job& job, const Model& model) {
   // With feature steps the cache holds the rows the detector passes over, the feature rows;
   // the steps' own fitting passes re-read the raw rows (caching both would touch memory
   // for rows that are read once more at most).
+  const std::int64_t spare = cache_budget;
   if (!model.transforms.empty()) std::swap(job.feature_cache_budget, cache_budget);
-  auto source = std::make_unique<BlockSource>(job.comm, std::move(reader), cache_budget);
+  // Whichever cache is used and a detector's own working set (exact neighbours) share what
+  // is left: RowSource::spare_bytes.
+  auto source = std::make_unique<BlockSource>(job.comm, std::move(reader), cache_budget, spare);
   source->set_progress(&job.progress);
   job.log.info("input {}: {} rows x {} features; memory {} MiB per rank ({})",
                source->reader().kind(), info.global_rows, info.schema.n_features,

@@ -244,6 +244,36 @@ class NeighborsTest(HpcadTestCase):
         for cached, streamed in zip(runs["auto"], runs["36MiB"]):
             self.assertTrue(np.array_equal(cached.view(np.uint64), streamed.view(np.uint64)))
 
+    def test_exact_mode_out_of_core_gives_the_in_memory_scores(self):
+        """Exact knn and lof keep a rank's rows in memory only when they fit what
+        run.memory_per_rank leaves; otherwise they score chunks of the rank's rows against
+        every rank's rows streamed block by block. A budget just below the rank's rows (the
+        job's fixed costs plus 90% of them) makes every rank stream, hence take the chunked
+        path, and the scores are bitwise those of the cached in-memory ring, on 1 to 4 ranks."""
+        d = temp_dir(self)
+        data = os.path.join(d, "gen.h5")
+        n, features, block_rows = 8000, 8, 256
+        self.run_ok(["generate", "--rows", str(n), "--features", str(features), "--seed", "9", "-o", data], 2)
+        for detector in ("knn", "lof"):
+            config = detector_config(d, data, detector, 'mode = "exact"')
+            reference = None
+            for ranks in (1, 2, 3, 4):
+                local = -(-n // ranks)
+                row_bytes = (features + 1) * 8  # values and label, as the cache holds them
+                # job.cpp's fixed part: 32 MiB reserve, 4 blocks in flight, scores and labels.
+                fixed = (32 << 20) + 4 * block_rows * row_bytes + local * 9
+                memory = f"{(fixed + int(0.9 * local * row_bytes)) // 1024}KiB"
+                for setting in ("auto", memory):
+                    scores = self.run_scores(d, config, ranks, f'run.memory_per_rank="{setting}"',
+                                             f"input.block_rows={block_rows}")
+                    with open(os.path.join(d, "report.json")) as f:
+                        modes = json.load(f)["memory"]["rank_modes"]
+                    self.assertEqual(modes, ["memory" if setting == "auto" else "streamed"] * ranks)
+                    if reference is None:
+                        reference = scores
+                    self.assertTrue(np.array_equal(scores.view(np.uint64), reference.view(np.uint64)),
+                                    f"{detector} on {ranks} ranks, memory_per_rank {setting}")
+
     def test_lof_roc_auc_parity_on_the_24_adbench_sets(self):
         # breastw is 34% duplicated rows: which of equally distant rows are neighbours decides
         # its LOF, and scikit-learn's own tree and brute searches give 0.450 and 0.416; ties

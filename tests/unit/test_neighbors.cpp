@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include "../support/detector_testing.hpp"
+#include "hpcad/comm/thread_comm.hpp"
 #include "hpcad/core/error.hpp"
+#include "hpcad/core/rng.hpp"
 
 namespace hpcad {
 namespace {
@@ -142,6 +145,78 @@ TEST(Neighbors, ModelStateRoundTripsAndInconsistentStateIsRefused) {
   refused([](ModelState& s) { s.reals["k_distance"][0] = NAN; });
   refused([](ModelState& s) { s.reals["scale"][0] = 0; });
   refused([](ModelState& s) { s.reals.erase("mean"); });
+}
+
+/// A source that reports `spare` bytes of working memory (as a job's memory budget would)
+/// and counts its passes.
+class BudgetedSource final : public RowSource {
+ public:
+  BudgetedSource(RowSource& input, std::int64_t spare) : input_(input), spare_(spare) {}
+  const TableInfo& info() const override { return input_.info(); }
+  Comm& comm() const override { return input_.comm(); }
+  bool next(RowBlock& block) override { return input_.next(block); }
+  void rewind() override {
+    ++passes;
+    input_.rewind();
+  }
+  void set_progress(ProgressSink* progress) override { input_.set_progress(progress); }
+  std::int64_t spare_bytes() const override { return spare_; }
+  int passes = 0;
+
+ private:
+  RowSource& input_;
+  std::int64_t spare_;
+};
+
+/// 83 rows on a small integer grid: many equal distances and duplicated rows, so the
+/// tie-breaking by global row index decides neighbour lists.
+RowSlab grid() {
+  RowSlab slab;
+  slab.schema.n_features = 3;
+  slab.global_rows = 83;
+  RandomStream rng(3, "test.grid", 0);
+  for (Index i = 0; i < 83 * 3; ++i) slab.values.push_back(static_cast<double>(rng.below(4)));
+  return slab;
+}
+
+// Exact mode out of core: when a rank's rows do not fit its spare memory it scores them in
+// query chunks against every rank's rows read block by block (passes over the source). The
+// scores are bitwise those of the in-memory ring, for 1 to 7 thread ranks and chunks of 1, 2
+// and 5 rows.
+TEST(Neighbors, ExactModeInQueryChunksEqualsTheInMemoryRingBitwise) {
+  const RowSlab whole = grid();
+  for (const auto& [type, method] : {std::pair<std::string, std::string>{"knn", "largest"},
+                                     {"knn", "mean"},
+                                     {"lof", "largest"}}) {
+    const auto detector = neighbors(type, 4, "exact", method);
+    SerialComm serial;
+    fit_slab(*detector, whole, serial);
+    const std::vector<double> reference = score_collectively(*detector, whole);
+    // A query costs its raw and standardised values, its row, its list (and lof's fetches):
+    // budgets for chunks of about 1, 2 and 5 rows.
+    const std::int64_t per_query = 2 * 3 * 8 + 8 + 4 * (16 + (type == "lof" ? 16 : 0));
+    for (const std::int64_t chunk : {1, 2, 5})
+      for (const int ranks : {1, 2, 3, 4, 7}) {
+        std::mutex mutex;
+        std::vector<double> scores(reference.size());
+        run_on_threads(ranks, [&](Comm& comm) {
+          const RowSlab mine = testing_support::rank_share(whole, ranks, comm.rank());
+          const auto memory = make_memory_source(comm, mine, 3 + comm.rank());  // uneven blocks
+          // lof also keeps each local row's k-distance and lrd.
+          const std::int64_t lof_rows = type == "lof" ? 16 * mine.n_rows() : 0;
+          BudgetedSource source(*memory, lof_rows + chunk * per_query);
+          std::vector<double> out(static_cast<std::size_t>(mine.n_rows()));
+          detector->score_collective(comm, source, out);
+          // Two passes per chunk (its queries, then every row), three rounds for lof.
+          const Index chunks = (mine.n_rows() + chunk - 1) / chunk;
+          EXPECT_GE(source.passes, (type == "lof" ? 6 : 2) * (chunks - 1)) << ranks;
+          std::lock_guard lock(mutex);
+          std::copy(out.begin(), out.end(), scores.begin() + mine.global_begin);
+        });
+        EXPECT_EQ(scores, reference)
+            << type << " " << method << ", chunks of " << chunk << ", " << ranks << " ranks";
+      }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 /// source: it equalises block counts over ranks, agrees on read errors, reports progress,
 /// and caches the rows in memory after the first pass when they fit the budget.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -103,6 +104,11 @@ class RowSource {
   /// min(rows, local_rows()) rows, row-major: the rows a later rank's windows reach back to
   /// (TransformedSource's halo exchange). Sources that cannot seek throw InternalError.
   virtual std::vector<double> local_tail(Index rows);
+  /// Local. Bytes a reader of this source may still allocate for its own working set (what
+  /// run.memory_per_rank leaves after the scores, blocks and this source's cache), so that a
+  /// detector holding rows itself (exact neighbours) can choose an out-of-core path. Unbounded
+  /// unless the job set a budget.
+  virtual std::int64_t spare_bytes() const { return std::numeric_limits<std::int64_t>::max(); }
 
   Index n_features() const { return info().schema.n_features; }
   Index global_rows() const { return info().global_rows; }
@@ -118,7 +124,9 @@ class BlockSource final : public RowSource {
   /// (values and labels as doubles); 0 = never cache. If the rows turn out not to fit, the
   /// partial copy is freed and every pass streams from the reader; the blocks are identical
   /// either way.
-  BlockSource(Comm& comm, std::unique_ptr<BlockReader> reader, std::int64_t cache_budget_bytes);
+  /// `memory_limit_bytes`: what spare_bytes() starts from (the cache takes its share).
+  BlockSource(Comm& comm, std::unique_ptr<BlockReader> reader, std::int64_t cache_budget_bytes,
+              std::int64_t memory_limit_bytes = std::numeric_limits<std::int64_t>::max());
 
   const TableInfo& info() const override { return reader_->info(); }
   Comm& comm() const override { return comm_; }
@@ -126,6 +134,7 @@ class BlockSource final : public RowSource {
   void rewind() override;
   void set_progress(ProgressSink* progress) override { progress_ = progress; }
   std::vector<double> local_tail(Index rows) override;
+  std::int64_t spare_bytes() const override { return memory_limit_bytes_ - cache_bytes(); }
 
   /// Local. True once this rank serves its rows from memory.
   bool cached() const { return cache_complete_; }
@@ -141,6 +150,7 @@ class BlockSource final : public RowSource {
   Comm& comm_;
   std::unique_ptr<BlockReader> reader_;
   std::int64_t cache_budget_bytes_;
+  std::int64_t memory_limit_bytes_;
   Index blocks_per_pass_ = 0;
   Index next_block_ = 0;
   Index rows_done_ = 0;  ///< this pass, over all ranks

@@ -19,8 +19,12 @@
 /// - "exact": every row's neighbours are searched among all rows of the input being scored
 ///   (transductive, as scikit-learn's fit_predict). The rows travel around a ring of ranks,
 ///   each rank keeping a k-best list for its own rows: O(n^2 / P) work, each rank holding its
-///   own rows and one visiting rank's rows. lof makes two more ring passes (the neighbours'
-///   k-distances, then their lrd), carrying one value per row. The model holds only the
+///   own rows and one visiting rank's rows. lof makes more ring passes (the neighbours'
+///   k-distances, then their lrd), carrying one value per row. When a rank's rows do not fit
+///   what the memory budget leaves (RowSource::spare_bytes) on some rank, every rank works out
+///   of core instead: its rows in query chunks that fit, each chunk's lists from a pass over
+///   every rank's rows travelling around the ring block by block (lof: three rounds of
+///   chunks); the same lists, so bitwise the same scores. The model holds only the
 ///   standardisation, so `hpcad score` with an exact model scores the new input against itself.
 ///
 /// Ties in distance are broken by global row index, so neighbour lists and scores are
@@ -30,6 +34,8 @@
 #include "hpcad/detectors/detector.hpp"
 
 namespace hpcad {
+
+class ExactSearch;
 
 /// The shared implementation of knn and lof.
 class NeighborDetector : public Detector {
@@ -66,6 +72,9 @@ class NeighborDetector : public Detector {
   /// Collective. Each reference row's k-distance and lrd within the reference set, every rank
   /// computing a share of the rows.
   void fit_reference_density(Comm& comm);
+  /// Collective. Mode "exact": the scores of this rank's rows from the k-best lists `searcher`
+  /// gives chunk by chunk (lof: three rounds of lists, for the k-distances, lrds and scores).
+  void score_exact(Comm& comm, RowSource& rows, ExactSearch& searcher, std::span<double> out) const;
   /// The score of a row from its k nearest (sorted) and, for lof, their k-distances and lrds
   /// (`neighbor_k_distance` is then also used to compute the row's own lrd).
   double finish(std::span<const Neighbor> nearest, std::span<const double> neighbor_k_distance,

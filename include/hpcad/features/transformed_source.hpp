@@ -40,6 +40,8 @@ class TransformedSource final : public RowSource {
   bool next(RowBlock& block) override;
   void rewind() override;
   void set_progress(ProgressSink* progress) override;
+  /// Local. The input's spare memory less what this source's feature cache holds.
+  std::int64_t spare_bytes() const override { return input_.spare_bytes() - cache_.bytes(); }
 
   /// Local. Non-finite values this rank's input held in the current pass (before the steps).
   Index non_finite_inputs() const { return non_finite_inputs_; }
