@@ -45,6 +45,44 @@ PartScores score_parts(const Detector& detector, const RowSlab& slab) {
   return scores;
 }
 
+// The ensemble's own seed and standardize: seed >= 0 replaces the member's seed, -1 keeps it;
+// standardize hands the members rows scaled by the global mean and standard deviation, so an
+// unstandardised iforest member scores exactly as a standalone iforest with standardize on.
+TEST(Ensemble, SeedReseedsMembersAndStandardizeScalesTheirRows) {
+  RowSlab slab = gaussian_slab(400, 3, 2);
+  for (Index i = 0; i < 400; ++i) slab.values[i * 3 + 1] = 500 + 20 * slab.values[i * 3 + 1];
+  SerialComm serial;
+  for (const std::int64_t seed : {std::int64_t{-1}, std::int64_t{7}})
+    for (const bool standardize : {false, true}) {
+      ParamSet params = ensemble_params({"iforest"});
+      params.set("seed", seed);
+      params.set("standardize", standardize);
+      Ensemble ensemble(params);
+      fit_slab(ensemble, slab, serial, 64);
+      ParamSet alone_params = member_params(params, 0);
+      ASSERT_EQ(alone_params.integer("seed"), 42);  // the member's own
+      ASSERT_FALSE(alone_params.boolean("standardize"));
+      if (seed >= 0) alone_params.set("seed", seed);
+      alone_params.set("standardize", standardize);
+      const auto alone = make_detector("iforest", alone_params);
+      fit_slab(*alone, slab, serial, 1000);
+      EXPECT_EQ(score_parts(ensemble, slab).parts[0], score_slab(*alone, slab))
+          << "seed " << seed << ", standardize " << standardize;
+      // The member's split thresholds are in the units it saw: column 1 is centred at 500.
+      const ModelState state = ensemble.save_state();
+      const ModelState& member = state.child("members").child("iforest");
+      double largest = -INFINITY;
+      for (std::size_t k = 0; k < member.real("node_value").size(); ++k)
+        if (member.integer("node_feature")[k] >= 0)
+          largest = std::max(largest, member.real("node_value")[k]);
+      if (standardize)
+        EXPECT_LT(largest, 10);
+      else
+        EXPECT_GT(largest, 400);
+      EXPECT_NEAR(state.child("standardize").real("mean")[1], standardize ? 500 : 0, 5);
+    }
+}
+
 TEST(Ensemble, MemberScoresAreTheStandaloneDetectorsScores) {
   const RowSlab slab = gaussian_slab(600, 4, 1);
   SerialComm serial;
