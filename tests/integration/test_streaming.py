@@ -7,6 +7,7 @@ import math
 import os
 import re
 import subprocess
+import tempfile
 import unittest
 
 import h5py
@@ -38,9 +39,13 @@ def read_json(path):
 def peak_rss_per_rank(args, ranks):
     """Runs hpcad under mpiexec with GNU time around every rank; returns (process, peak RSS
     in bytes per rank)."""
-    cmd = [MPIEXEC, "--oversubscribe", "-n", str(ranks), TIME, "-f", "peak-rss-kb %M", HPCAD] + args
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    peaks = [int(kb) * 1024 for kb in re.findall(r"peak-rss-kb (\d+)", r.stderr)]
+    # GNU time appends to a file: its stderr line, forwarded by mpiexec at the ranks' exit,
+    # was lost once under a loaded machine.
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        cmd = [MPIEXEC, "--oversubscribe", "-n", str(ranks), TIME, "-a", "-o", rss.name, "-f",
+               "peak-rss-kb %M", HPCAD] + args
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        peaks = [int(kb) * 1024 for kb in re.findall(r"peak-rss-kb (\d+)", rss.read())]
     return r, peaks
 
 
