@@ -255,7 +255,9 @@ void Ensemble::fit_normalization(FitContext& context, RowSource& source) {
 
 void Ensemble::score_members(const RowBlock& block,
                              std::span<const std::span<double>> parts) const {
-  std::vector<double> scaled;
+  // One buffer per thread: scoring is const and thread-safe, and a fresh one per block
+  // would cost page faults on every call when standardize is on.
+  thread_local std::vector<double> scaled;
   RowBlock rows = block;
   rows.values = scaling_.apply(block.values, scaled);
   for (std::size_t m = 0; m < members_.size(); ++m) members_[m].detector->score(rows, parts[m]);

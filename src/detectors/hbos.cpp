@@ -181,7 +181,9 @@ void Hbos::score(const RowBlock& block, std::span<double> out) const {
   const Index d = n_features();
   check_internal(block.n_features == d && static_cast<Index>(out.size()) == block.n_rows,
                  "score block shape");
-  std::vector<double> scaled;
+  // One buffer per thread: scoring is const and thread-safe, and a fresh one per block
+  // would cost page faults on every call when standardize is on.
+  thread_local std::vector<double> scaled;
   const std::span<const double> values = scaling_.apply(block.values, scaled);
   for (Index i = 0; i < block.n_rows; ++i) {
     double sum = 0;

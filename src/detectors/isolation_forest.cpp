@@ -267,7 +267,9 @@ void IsolationForest::build_walk_layout() {
 void IsolationForest::score(const RowBlock& block, std::span<double> out) const {
   const Index d = n_features_;
   const Index n = block.n_rows;
-  std::vector<double> scaled;
+  // One buffer per thread: scoring is const and thread-safe, and a fresh one per block
+  // would cost page faults on every call when standardize is on.
+  thread_local std::vector<double> scaled;
   const std::span<const double> rows = scaling_.apply(block.values, scaled);
   check_internal(block.n_features == d && static_cast<Index>(out.size()) == n, "score block shape");
   std::fill(out.begin(), out.end(), 0.0);

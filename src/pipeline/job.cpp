@@ -261,11 +261,12 @@ std::unique_ptr<BlockSource> open_input(Job& job, const Model& model) {
   // With feature steps the cache holds the rows the detector passes over, the feature rows;
   // the steps' own fitting passes re-read the raw rows (caching both would touch memory
   // for rows that are read once more at most).
-  const std::int64_t spare = cache_budget;
-  if (!model.transforms.empty()) std::swap(job.feature_cache_budget, cache_budget);
+  const bool has_steps = !model.transforms.empty();
+  job.feature_cache_budget = has_steps ? cache_budget : 0;
   // Whichever cache is used and a detector's own working set (exact neighbours) share what
   // is left: RowSource::spare_bytes.
-  auto source = std::make_unique<BlockSource>(job.comm, std::move(reader), cache_budget, spare);
+  auto source = std::make_unique<BlockSource>(job.comm, std::move(reader),
+                                              has_steps ? 0 : cache_budget, cache_budget);
   source->set_progress(&job.progress);
   job.log.info("input {}: {} rows x {} features; memory {} MiB per rank ({})",
                source->reader().kind(), info.global_rows, info.schema.n_features,
@@ -424,9 +425,9 @@ LocalScores score_rows(Job& job, const Model& model, RowSource& input,
   if (features->halo_rows() > 0) {
     // Part of fit and score, reported apart to show it is O(window), not O(rows).
     job.timer.add("halo", features->halo_seconds());
-    job.log.info("feature halo: {} rows from the ranks before, {:.1f} ms per pass on rank 0",
-                 features->halo_rows(), 1e3 * features->halo_seconds() /
-                                            static_cast<double>(std::max<Index>(1, features->halo_passes())));
+    const auto passes = static_cast<double>(std::max<Index>(1, features->halo_passes()));
+    job.log.info("feature halo: {} rows from the ranks before, {:.1f} ms per pass",
+                 features->halo_rows(), 1e3 * features->halo_seconds() / passes);
   }
   const double seconds = seconds_since(start);
   job.log.info("scored {} rows in {:.2f}s ({:.2f} M rows/s per rank)", input.global_rows(), seconds,
