@@ -1,5 +1,6 @@
 // The hpcad executable: parses the command line and owns MPI's lifecycle. Everything
 // else lives in the libraries.
+#include <malloc.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -78,6 +79,11 @@ void add_job_options(CLI::App* command, hpcad::JobRequest& request) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Block buffers, gathered samples and caches are megabytes each and come and go phase by
+  // phase. Keeping 64 MiB of freed heap instead of handing it back lets the next one reuse
+  // pages already mapped: on virtual machines each first touch of a page is a host fault
+  // (measured: 0.3 GB/s), about 0.1 s of a 1M-row run.
+  mallopt(M_TOP_PAD, 64 << 20);
   MPI_Init(&argc, &argv);
   install_signal_handlers();
   int exit_code = 0;

@@ -84,10 +84,15 @@ std::vector<T> bytes_to_values(std::span<const std::byte> bytes) {
 template <typename T>
 std::vector<T> Comm::allgatherv(std::span<const T> local) {
   static_assert(std::is_trivially_copyable_v<T>);
-  std::vector<T> all;
-  for (const auto& part : allgatherv(std::as_bytes(local))) {
-    const std::vector<T> values = bytes_to_values<T>(part);
-    all.insert(all.end(), values.begin(), values.end());
+  const std::vector<std::vector<std::byte>> parts = allgatherv(std::as_bytes(local));
+  std::size_t bytes = 0;
+  for (const auto& part : parts) bytes += part.size();
+  // One allocation and one copy per part: gathered samples reach tens of megabytes.
+  std::vector<T> all(bytes / sizeof(T));
+  auto* out = reinterpret_cast<std::byte*>(all.data());
+  for (const auto& part : parts) {
+    if (!part.empty()) std::memcpy(out, part.data(), part.size());
+    out += part.size();
   }
   return all;
 }
