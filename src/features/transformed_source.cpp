@@ -12,6 +12,9 @@
 namespace hpcad {
 namespace {
 
+/// Rows the steps run on at a time: a slice of 32 features is 512 KiB per step buffer.
+constexpr Index kSliceRows = 2048;
+
 /// Index of the column named like column `j` of `of` in `schema`, or -1.
 Index same_column(const Schema& schema, const Schema& of, Index j) {
   if (j >= static_cast<Index>(of.feature_names.size())) return -1;
@@ -170,10 +173,31 @@ void TransformedSource::run_steps(const RowBlock& raw, RowBlock& block) {
 }
 
 void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
-  if (!steps_.empty())
-    non_finite_inputs_ += std::count_if(raw.values.begin(), raw.values.end(),
-                                        [](double x) { return !std::isfinite(x); });
-  run_steps(raw, block);
+  if (steps_.empty()) {
+    block = raw;
+    check_finite(raw, block);
+    return;
+  }
+  non_finite_inputs_ += std::count_if(raw.values.begin(), raw.values.end(),
+                                      [](double x) { return !std::isfinite(x); });
+  // The steps run on slices of the block: their intermediate buffers stay in the processor's
+  // cache and are first touched once, not once per block-sized buffer per step. History
+  // carries from slice to slice as from block to block, so the values do not change.
+  const Index width = info_.schema.n_features;
+  output_.resize(static_cast<std::size_t>(raw.n_rows * width));
+  for (Index begin = 0; begin < raw.n_rows; begin += kSliceRows) {
+    const RowBlock slice = raw.slice(begin, std::min(kSliceRows, raw.n_rows - begin));
+    RowBlock out;
+    run_steps(slice, out);
+    check_finite(slice, out);
+    std::copy(out.values.begin(), out.values.end(), output_.begin() + begin * width);
+  }
+  block = raw;
+  block.n_features = width;
+  block.values = std::span<const double>(output_).first(static_cast<std::size_t>(raw.n_rows * width));
+}
+
+void TransformedSource::check_finite(const RowBlock& raw, const RowBlock& block) const {
   // The steps are deterministic: once a whole pass was checked, later passes hold the same
   // values (a detector's tenth Lloyd pass need not scan them again).
   if (!reject_non_finite_ || cache_decided_) return;

@@ -60,6 +60,9 @@ class TransformedSource final : public RowSource {
   /// rank holds its rows.
   void finish_caching();
   void transform(const RowBlock& raw, RowBlock& block);
+  /// Throws the non_finite_error for the first non-finite value of `block`, the output of
+  /// the steps for `raw` (unless the check is off or already done).
+  void check_finite(const RowBlock& raw, const RowBlock& block) const;
   /// Runs the steps over `raw`, keeping each step's history; the output in `block`.
   void run_steps(const RowBlock& raw, RowBlock& block);
   /// Collective. Rebuilds every step's history from the raw rows of the ranks before.
@@ -75,7 +78,8 @@ class TransformedSource final : public RowSource {
   TableInfo info_;
   std::vector<Schema> schemas_;               ///< input schema of each step, then the output
   std::vector<std::vector<double>> history_;  ///< per step: its last input rows
-  std::vector<std::vector<double>> buffers_;  ///< per step: its output of the current block
+  std::vector<std::vector<double>> buffers_;  ///< per step: its output of the current slice
+  std::vector<double> output_;                ///< the last step's output of the current block
   Index halo_rows_ = 0;       ///< raw rows before a rank's first row that the steps reach
   bool halo_pending_ = true;  ///< the current pass has not exchanged its halo yet
   Index non_finite_inputs_ = 0;
