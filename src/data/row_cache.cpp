@@ -18,10 +18,18 @@ void RowCache::reserve(Index rows, Index features, bool labels, Index blocks) {
 }
 
 void RowCache::append(const RowBlock& block) {
-  values_.insert(values_.end(), block.values.begin(), block.values.end());
-  labels_.insert(labels_.end(), block.labels.begin(), block.labels.end());
-  block_ends_.push_back((block_ends_.empty() ? 0 : block_ends_.back()) + block.n_rows);
+  append_rows(block.values, block.labels, block.n_rows);
+  end_block();
 }
+
+void RowCache::append_rows(std::span<const double> values, std::span<const double> labels,
+                           Index rows) {
+  values_.insert(values_.end(), values.begin(), values.end());
+  labels_.insert(labels_.end(), labels.begin(), labels.end());
+  rows_ += rows;
+}
+
+void RowCache::end_block() { block_ends_.push_back(rows_); }
 
 void RowCache::block(Index b, Index local_begin, Index n_features, RowBlock& out) const {
   const Index begin = b == 0 ? 0 : block_ends_[b - 1];
@@ -40,12 +48,14 @@ void RowCache::clear() {
   values_.clear();
   labels_.clear();
   block_ends_.clear();
+  rows_ = 0;
 }
 
 void RowCache::release() {
   std::vector<double>().swap(values_);
   std::vector<double>().swap(labels_);
   std::vector<Index>().swap(block_ends_);
+  rows_ = 0;
 }
 
 std::int64_t RowCache::bytes() const {

@@ -66,12 +66,15 @@ void Rolling::derive(const SeriesRows& rows, std::span<const double> x, double* 
   // (a suffix summary) followed by the head of t's run up to t (a prefix summary). Each
   // summary depends on its rows and their global indices only, so the value is the same for
   // any block or rank boundary; O(1) per value, O(w) memory.
+  const bool extremes = std::any_of(stats.begin(), stats.end(),
+                                    [](Stat s) { return s == Stat::kMin || s == Stat::kMax; });
   struct Summary {
     Moments moments;
     double min = 0, max = 0;
     void start(double x) { *this = {Moments{1, x, 0}, x, x}; }
-    void add(double x) {
+    void add(double x, bool extremes) {
       moments.add(x);
+      if (!extremes) return;  // two NaN-checked comparisons per value, only when asked for
       min = nan_min(min, x);
       max = nan_max(max, x);
     }
@@ -86,10 +89,10 @@ void Rolling::derive(const SeriesRows& rows, std::span<const double> x, double* 
       // further back are short).
       if (t > 0) suffix[w - 1].start(x[t - 1]);
       for (Index k = w - 2; k >= std::max<Index>(0, w - t); --k)
-        (suffix[k] = suffix[k + 1]).add(x[t - w + k]);
+        (suffix[k] = suffix[k + 1]).add(x[t - w + k], extremes);
       prefix.start(x[t]);
     } else {
-      prefix.add(x[t]);  // meaningless while t's run began before row 0; never used then
+      prefix.add(x[t], extremes);  // meaningless while t's run began before row 0; never used then
     }
     if (t < rows.history()) continue;
     double* row_out = out + (t - rows.history()) * stride;

@@ -82,7 +82,6 @@ bool TransformedSource::next(RowBlock& block) {
   }
   // Transforms and checks may throw on one rank only: agree before the next collective.
   guarded_phase(comm(), "transform", [&] { transform(raw, block); });
-  if (caching_) cache_.append(block);
   return true;
 }
 
@@ -176,21 +175,31 @@ void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
   if (steps_.empty()) {
     block = raw;
     check_finite(raw, block);
+    if (caching_) cache_.append(block);
     return;
   }
   non_finite_inputs_ += std::count_if(raw.values.begin(), raw.values.end(),
                                       [](double x) { return !std::isfinite(x); });
   // The steps run on slices of the block: their intermediate buffers stay in the processor's
   // cache and are first touched once, not once per block-sized buffer per step. History
-  // carries from slice to slice as from block to block, so the values do not change.
+  // carries from slice to slice as from block to block, so the values do not change. The
+  // output goes straight to the cache when there is one: no block-sized copy in between.
   const Index width = info_.schema.n_features;
-  output_.resize(static_cast<std::size_t>(raw.n_rows * width));
+  if (!caching_) output_.resize(static_cast<std::size_t>(raw.n_rows * width));
   for (Index begin = 0; begin < raw.n_rows; begin += kSliceRows) {
     const RowBlock slice = raw.slice(begin, std::min(kSliceRows, raw.n_rows - begin));
     RowBlock out;
     run_steps(slice, out);
     check_finite(slice, out);
-    std::copy(out.values.begin(), out.values.end(), output_.begin() + begin * width);
+    if (caching_)
+      cache_.append_rows(out.values, slice.labels, slice.n_rows);
+    else
+      std::copy(out.values.begin(), out.values.end(), output_.begin() + begin * width);
+  }
+  if (caching_) {
+    cache_.end_block();
+    cache_.block(cache_.block_count() - 1, info_.local_begin, width, block);
+    return;
   }
   block = raw;
   block.n_features = width;

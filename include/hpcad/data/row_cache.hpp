@@ -2,6 +2,7 @@
 /// A rank's rows kept in memory during one pass and served as views in later ones: the
 /// storage behind BlockSource (raw rows) and TransformedSource (feature rows) caching.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "hpcad/core/types.hpp"
@@ -20,6 +21,10 @@ class RowCache {
   void reserve(Index rows, Index features, bool labels, Index blocks);
   /// Appends a block (possibly empty) of the pass being cached.
   void append(const RowBlock& block);
+  /// Appends `rows` rows (row-major values, and a label each if labels are cached) to the
+  /// block being cached, which end_block() ends: a block can be cached slice by slice.
+  void append_rows(std::span<const double> values, std::span<const double> labels, Index rows);
+  void end_block();
   Index block_count() const { return static_cast<Index>(block_ends_.size()); }
   /// Block `b` of the cached pass as views into the cache; its rows begin at global row
   /// `local_begin` plus the rows of the blocks before it.
@@ -36,6 +41,7 @@ class RowCache {
  private:
   std::vector<double> values_, labels_;
   std::vector<Index> block_ends_;  ///< rows cached at the end of each block
+  Index rows_ = 0;                 ///< rows cached so far
 };
 
 }  // namespace hpcad
