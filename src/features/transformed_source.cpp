@@ -14,6 +14,9 @@ namespace {
 
 /// Rows the steps run on at a time: a slice of 32 features is 512 KiB per step buffer.
 constexpr Index kSliceRows = 2048;
+/// A step goes over its history rows again for every slice, so slices are at least this
+/// many times the longest history (a 10,000-row window: 40,000-row slices).
+constexpr Index kSlicesPerHistory = 4;
 
 /// Index of the column named like column `j` of `of` in `schema`, or -1.
 Index same_column(const Schema& schema, const Schema& of, Index j) {
@@ -34,6 +37,7 @@ TransformedSource::TransformedSource(RowSource& input, std::vector<const Transfo
       reject_non_finite_(reject_non_finite),
       info_(input.info()) {
   schemas_.push_back(info_.schema);
+  slice_rows_ = kSliceRows;
   for (std::size_t s = 0; s < steps_.size(); ++s) {
     try {
       schemas_.push_back(steps_[s]->output_schema(schemas_.back()));
@@ -41,6 +45,7 @@ TransformedSource::TransformedSource(RowSource& input, std::vector<const Transfo
       throw ConfigError(fmt::format("{}: feature step {}: {}", input_name_, s, e.what()));
     }
     halo_rows_ += steps_[s]->history_rows();
+    slice_rows_ = std::max(slice_rows_, kSlicesPerHistory * steps_[s]->history_rows());
   }
   info_.schema = schemas_.back();
   history_.resize(steps_.size());
@@ -186,8 +191,8 @@ void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
   // output goes straight to the cache when there is one: no block-sized copy in between.
   const Index width = info_.schema.n_features;
   if (!caching_) output_.resize(static_cast<std::size_t>(raw.n_rows * width));
-  for (Index begin = 0; begin < raw.n_rows; begin += kSliceRows) {
-    const RowBlock slice = raw.slice(begin, std::min(kSliceRows, raw.n_rows - begin));
+  for (Index begin = 0; begin < raw.n_rows; begin += slice_rows_) {
+    const RowBlock slice = raw.slice(begin, std::min(slice_rows_, raw.n_rows - begin));
     RowBlock out;
     run_steps(slice, out);
     check_finite(slice, out);

@@ -81,6 +81,7 @@ class TransformedSource final : public RowSource {
   std::vector<std::vector<double>> buffers_;  ///< per step: its output of the current slice
   std::vector<double> output_;                ///< the last step's output of the current block
   Index halo_rows_ = 0;       ///< raw rows before a rank's first row that the steps reach
+  Index slice_rows_ = 0;      ///< rows the steps run on at a time (see transform())
   bool halo_pending_ = true;  ///< the current pass has not exchanged its halo yet
   Index non_finite_inputs_ = 0;
   double halo_seconds_ = 0;
