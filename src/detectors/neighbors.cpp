@@ -28,34 +28,79 @@ void clear(std::span<Neighbor> nearest) {
             Neighbor{std::numeric_limits<double>::infinity(), std::numeric_limits<Index>::max()});
 }
 
-/// The squared Euclidean distance, summed directly from the differences (no |x|^2 + |y|^2 -
-/// 2xy cancellation), in four interleaved partial sums: a fixed order, so the same pair gives
-/// the same bits on every rank, and four independent additions per step instead of one chain.
-double squared_distance(const double* a, const double* b, Index d) {
-  double part[4] = {0, 0, 0, 0};
-  Index j = 0;
-  for (; j + 4 <= d; j += 4)
-    for (int lane = 0; lane < 4; ++lane)
-      part[lane] += (a[j + lane] - b[j + lane]) * (a[j + lane] - b[j + lane]);
-  for (; j < d; ++j) part[0] += (a[j] - b[j]) * (a[j] - b[j]);
-  return (part[0] + part[1]) + (part[2] + part[3]);
+/// Candidate rows are searched kTileRows at a time, stored transposed (a tile's first feature
+/// of each row, then its second, ...): the distances to a tile's rows are computed side by
+/// side in vector registers, with no horizontal sum per pair.
+constexpr Index kTileRows = 8;
+
+/// `rows` (row-major, `d` columns) as tiles of kTileRows rows, each transposed; the last tile
+/// padded with zeros.
+std::vector<double> tile_rows(std::span<const double> rows, Index d) {
+  const Index n = d == 0 ? 0 : static_cast<Index>(rows.size()) / d;
+  std::vector<double> tiled(static_cast<std::size_t>((n + kTileRows - 1) / kTileRows * kTileRows * d));
+  for (Index r = 0; r < n; ++r)
+    for (Index j = 0; j < d; ++j)
+      tiled[(r / kTileRows) * kTileRows * d + j * kTileRows + r % kTileRows] = rows[r * d + j];
+  return tiled;
 }
 
-/// Offers each of `rows` (values row-major, global indices `ids`) to the sorted k-best list
-/// of the row `query` (global index `query_row`). The query itself is skipped: a reference row
-/// with its global index and bitwise its values, so rows of another input that merely share
-/// an index still count.
-void search(const double* query, Index query_row, std::span<const double> rows,
-            std::span<const Index> ids, Index d, std::span<Neighbor> nearest) {
+/// The squared Euclidean distances from `query` to the rows of `tile`, each summed directly
+/// from the differences (no |x|^2 + |y|^2 - 2xy cancellation) in four partial sums, of the
+/// features j = 0, 1, 2, 3 (mod 4), combined as (0 + 1) + (2 + 3): a fixed order per pair, so
+/// a pair gives the same bits on every rank, at any tile position, on any CPU.
+inline void tile_distances(const double* query, const double* tile, Index d, double* out) {
+  double p0[kTileRows] = {}, p1[kTileRows] = {}, p2[kTileRows] = {}, p3[kTileRows] = {};
+  Index j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const double q0 = query[j], q1 = query[j + 1], q2 = query[j + 2], q3 = query[j + 3];
+    const double* c0 = tile + j * kTileRows;
+    const double *c1 = c0 + kTileRows, *c2 = c1 + kTileRows, *c3 = c2 + kTileRows;
+    for (Index t = 0; t < kTileRows; ++t) {
+      p0[t] += (q0 - c0[t]) * (q0 - c0[t]);
+      p1[t] += (q1 - c1[t]) * (q1 - c1[t]);
+      p2[t] += (q2 - c2[t]) * (q2 - c2[t]);
+      p3[t] += (q3 - c3[t]) * (q3 - c3[t]);
+    }
+  }
+  for (; j < d; ++j) {
+    const double q = query[j];
+    const double* column = tile + j * kTileRows;
+    for (Index t = 0; t < kTileRows; ++t) p0[t] += (q - column[t]) * (q - column[t]);
+  }
+  for (Index t = 0; t < kTileRows; ++t) out[t] = (p0[t] + p1[t]) + (p2[t] + p3[t]);
+}
+
+/// Offers each of `rows` (values row-major, the same tiled by tile_rows, global indices `ids`)
+/// to the sorted k-best list of the row `query` (global index `query_row`). The query itself
+/// is skipped: a reference row with its global index and bitwise its values, so rows of
+/// another input that merely share an index still count. Compiled for AVX2 and for the
+/// baseline, chosen at load time by the CPU: the same operations in the same order (no FMA),
+/// so the same bits, at twice the vector width.
+__attribute__((target_clones("avx2", "default"))) void search(
+    const double* query, Index query_row, std::span<const double> rows,
+    std::span<const double> tiled, std::span<const Index> ids, Index d,
+    std::span<Neighbor> nearest) {
   const auto bytes = static_cast<std::size_t>(d) * sizeof(double);
-  for (std::size_t r = 0; r < ids.size(); ++r) {
-    const double* row = rows.data() + r * static_cast<std::size_t>(d);
-    const Neighbor candidate{squared_distance(query, row, d), ids[r]};
-    if (!(candidate < nearest.back())) continue;
-    if (ids[r] == query_row && std::memcmp(query, row, bytes) == 0) continue;
-    std::size_t at = nearest.size() - 1;
-    for (; at > 0 && candidate < nearest[at - 1]; --at) nearest[at] = nearest[at - 1];
-    nearest[at] = candidate;
+  const auto n = static_cast<Index>(ids.size());
+  double distances[kTileRows];
+  double bound = nearest.back().squared;  // a row further than the k-th is no candidate
+  for (Index first = 0; first < n; first += kTileRows) {
+    tile_distances(query, tiled.data() + first * d, d, distances);
+    // Once the list is full most tiles hold no candidate: one vector comparison says so.
+    bool any = false;
+    for (Index t = 0; t < kTileRows; ++t) any |= distances[t] <= bound;
+    if (!any) continue;
+    for (Index t = 0; t < std::min(kTileRows, n - first); ++t) {
+      if (distances[t] > bound) continue;
+      const Index r = first + t;
+      const Neighbor candidate{distances[t], ids[r]};
+      if (!(candidate < nearest.back())) continue;
+      if (ids[r] == query_row && std::memcmp(query, rows.data() + r * d, bytes) == 0) continue;
+      std::size_t at = nearest.size() - 1;
+      for (; at > 0 && candidate < nearest[at - 1]; --at) nearest[at] = nearest[at - 1];
+      nearest[at] = candidate;
+      bound = nearest.back().squared;
+    }
   }
 }
 
@@ -146,6 +191,7 @@ void NeighborDetector::fit(FitContext& context, RowSource& source) {
   mean_ = moments.mean;
   scale_ = params_.boolean("standardize") ? standard_scale(moments) : std::vector<double>(d, 1.0);
   reference_.clear();
+  reference_tiles_.clear();
   reference_rows_.clear();
   k_distance_.clear();
   reachability_.clear();
@@ -155,6 +201,7 @@ void NeighborDetector::fit(FitContext& context, RowSource& source) {
   reference_ = gather_rows(source, reference_rows_);
   for (Index i = 0; i < m; ++i)
     standardize(std::span(reference_).subspan(i * d, d), reference_.data() + i * d);
+  reference_tiles_ = tile_rows(reference_, d);
   if (kind_ == Kind::kLof) fit_reference_density(context.comm);
   context.log.debug("{}: {} reference rows", type(), m);
 }
@@ -167,7 +214,8 @@ void NeighborDetector::fit_reference_density(Comm& comm) {
   for (Index i = mine.begin; i < mine.end; ++i) {
     const auto list = std::span(nearest).subspan((i - mine.begin) * k(), k());
     clear(list);
-    search(reference_.data() + i * d, reference_rows_[i], reference_, reference_rows_, d, list);
+    search(reference_.data() + i * d, reference_rows_[i], reference_, reference_tiles_,
+           reference_rows_, d, list);
     k_distance.push_back(hpcad::k_distance(list));
   }
   k_distance_ = comm.allgatherv(std::span<const double>(k_distance));
@@ -221,7 +269,8 @@ void NeighborDetector::score(const RowBlock& block, std::span<double> out) const
   for (Index i = 0; i < block.n_rows; ++i) {
     standardize(block.row(i), z.data());
     clear(nearest);
-    search(z.data(), block.global_begin + i, reference_, reference_rows_, d, nearest);
+    search(z.data(), block.global_begin + i, reference_, reference_tiles_, reference_rows_, d,
+           nearest);
     if (kind_ == Kind::kLof)
       for (Index j = 0; j < k(); ++j) {
         const auto at =
@@ -257,8 +306,10 @@ void search_ring(Comm& comm, const std::vector<double>& own, const std::vector<I
     const IndexRange range = owned[static_cast<std::size_t>(origin)];
     ids.resize(static_cast<std::size_t>(range.size()));
     std::iota(ids.begin(), ids.end(), range.begin);
+    const std::vector<double> tiled = tile_rows(visiting, d);
     for (Index i = 0; i < static_cast<Index>(nearest.size()) / k; ++i)
-      search(queries.data() + i * d, first_query + i, visiting, ids, d, nearest.subspan(i * k, k));
+      search(queries.data() + i * d, first_query + i, visiting, tiled, ids, d,
+             nearest.subspan(i * k, k));
   });
 }
 
@@ -455,6 +506,7 @@ void NeighborDetector::load_state(Index n_features, const ModelState& state) {
   mean_ = mean;
   scale_ = scale;
   reference_ = std::move(reference);
+  reference_tiles_ = tile_rows(reference_, static_cast<Index>(d));
   reference_rows_ = std::move(rows);
   k_distance_ = std::move(k_distance);
   reachability_ = std::move(lrd);
