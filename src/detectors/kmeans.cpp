@@ -8,6 +8,7 @@
 
 #include "hpcad/core/error.hpp"
 #include "hpcad/core/rng.hpp"
+#include "hpcad/data/partition.hpp"
 #include "hpcad/detectors/moments.hpp"
 
 namespace hpcad {
@@ -263,16 +264,33 @@ void KMeans::fit(FitContext& context, RowSource& source) {
   const WeightedPoints points = params_.string("init") == "k-means||"
                                     ? parallel_candidates(source, seed)
                                     : sampled_points(source, seed);
+  // The seedings are shared out among the ranks (each one's result depends on t only); the
+  // lowest inertia wins, the lowest t among equals: the same model for any rank count.
+  Comm& comm = context.comm;
+  const IndexRange mine = partition_rows(params_.integer("n_init"), comm.size(), comm.rank());
   double best_inertia = std::numeric_limits<double>::infinity();
-  for (Index t = 0; t < params_.integer("n_init"); ++t) {
+  Index best_t = std::numeric_limits<Index>::max();
+  for (Index t = mine.begin; t < mine.end; ++t) {
     RandomStream init_rng(seed, "kmeans.init", static_cast<std::uint64_t>(t));
     std::vector<double> centres = kmeans_plus_plus(points, k, init_rng);
     if (const double inertia = local_lloyd(points, centres, max_iter, tolerance);
-        inertia < best_inertia || t == 0) {
+        inertia < best_inertia || t == mine.begin) {
       best_inertia = inertia;
+      best_t = t;
       centres_ = std::move(centres);
     }
   }
+  const std::vector<double> inertias = comm.allgather(best_inertia);
+  const std::vector<Index> seedings = comm.allgather(best_t);
+  int winner = 0;
+  for (int r = 1; r < comm.size(); ++r)
+    if (inertias[r] < inertias[winner] ||
+        (inertias[r] == inertias[winner] && seedings[r] < seedings[winner]))
+      winner = r;
+  std::vector<std::byte> bytes(std::as_bytes(std::span(centres_)).begin(),
+                               std::as_bytes(std::span(centres_)).end());
+  comm.broadcast(bytes, winner);
+  centres_ = bytes_to_values<double>(bytes);
 
   std::vector<double> z(static_cast<std::size_t>(d));
   Index iteration = 0;
