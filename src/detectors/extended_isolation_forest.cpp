@@ -14,6 +14,18 @@
 namespace hpcad {
 namespace {
 
+/// A row's projection on a node's normal, summed in feature order (growing and scoring agree
+/// bitwise on which side a row falls).
+inline double dot(const double* x, const double* normal, Index d) {
+  double sum = 0;
+  for (Index j = 0; j < d; ++j) sum += x[j] * normal[j];
+  return sum;
+}
+
+/// Rows scored side by side: their dot products are independent chains the processor
+/// overlaps, where one row's chain of d dependent additions per node would leave it waiting.
+constexpr Index kRowGroup = 8;
+
 struct ExtendedTree {
   std::vector<std::int32_t> left;
   std::vector<double> value;
@@ -73,11 +85,8 @@ ExtendedTree grow_extended_tree(std::span<const double> sample, Index d, Index e
       offset += (lo + rng.uniform() * (hi - lo)) * normal[j];
     }
     const auto middle =
-        std::partition(rows.begin() + task.begin, rows.begin() + task.end, [&](Index r) {
-          double dot = 0;
-          for (Index j = 0; j < d; ++j) dot += x(r)[j] * normal[j];
-          return dot <= offset;
-        });
+        std::partition(rows.begin() + task.begin, rows.begin() + task.end,
+                       [&](Index r) { return dot(x(r), normal.data(), d) <= offset; });
     const Index mid = middle - rows.begin();
     const std::int32_t left = add_node();
     add_node();
@@ -163,23 +172,28 @@ void ExtendedIsolationForest::score(const RowBlock& block, std::span<double> out
                  "score block shape");
   const double normaliser =
       average_path_length(sample_size_) * static_cast<double>(tree_offsets_.size() - 1);
-  std::vector<double> z(static_cast<std::size_t>(d));
-  for (Index i = 0; i < block.n_rows; ++i) {
-    standardize(block.row(i), z.data());
-    const double* x = z.data();
-    double path = 0;  // summed in tree order
+  std::vector<double> z(static_cast<std::size_t>(kRowGroup * d));
+  for (Index first = 0; first < block.n_rows; first += kRowGroup) {
+    const Index rows = std::min(kRowGroup, block.n_rows - first);
+    for (Index r = 0; r < rows; ++r) standardize(block.row(first + r), z.data() + r * d);
+    double path[kRowGroup] = {};  // each row's summed in tree order
     for (std::size_t t = 0; t + 1 < tree_offsets_.size(); ++t) {
-      Index node = tree_offsets_[t];
-      while (left_[node] >= 0) {
-        const double* normal = normal_.data() + node * d;
-        double dot = 0;
-        for (Index j = 0; j < d; ++j) dot += x[j] * normal[j];
-        node = tree_offsets_[t] + left_[node] + (dot > value_[node] ? 1 : 0);
+      Index node[kRowGroup];
+      std::fill_n(node, rows, tree_offsets_[t]);
+      for (bool descending = true; descending;) {
+        descending = false;
+        for (Index r = 0; r < rows; ++r) {
+          if (left_[node[r]] < 0) continue;
+          descending = true;
+          const bool right = dot(z.data() + r * d, normal_.data() + node[r] * d, d) > value_[node[r]];
+          node[r] = tree_offsets_[t] + left_[node[r]] + (right ? 1 : 0);
+        }
       }
-      path += value_[node];
+      for (Index r = 0; r < rows; ++r) path[r] += value_[node[r]];
     }
     // One training row: 0 / 0, scored 0.5 as the isolation forest does.
-    out[i] = normaliser == 0 ? 0.5 : std::exp2(-path / normaliser);
+    for (Index r = 0; r < rows; ++r)
+      out[first + r] = normaliser == 0 ? 0.5 : std::exp2(-path[r] / normaliser);
   }
 }
 
