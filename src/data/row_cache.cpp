@@ -39,9 +39,10 @@ void RowCache::block(Index b, Index local_begin, Index n_features, RowBlock& out
   out.n_features = n_features;
   out.values = std::span<const double>(values_).subspan(
       static_cast<std::size_t>(begin * n_features), static_cast<std::size_t>(rows * n_features));
-  out.labels = labels_.empty() ? std::span<const double>()
-                               : std::span<const double>(labels_).subspan(
-                                     static_cast<std::size_t>(begin), static_cast<std::size_t>(rows));
+  out.labels = labels_.empty()
+                   ? std::span<const double>()
+                   : std::span<const double>(labels_).subspan(static_cast<std::size_t>(begin),
+                                                              static_cast<std::size_t>(rows));
 }
 
 void RowCache::clear() {

@@ -185,7 +185,8 @@ void ExtendedIsolationForest::score(const RowBlock& block, std::span<double> out
         for (Index r = 0; r < rows; ++r) {
           if (left_[node[r]] < 0) continue;
           descending = true;
-          const bool right = dot(z.data() + r * d, normal_.data() + node[r] * d, d) > value_[node[r]];
+          const bool right =
+              dot(z.data() + r * d, normal_.data() + node[r] * d, d) > value_[node[r]];
           node[r] = tree_offsets_[t] + left_[node[r]] + (right ? 1 : 0);
         }
       }

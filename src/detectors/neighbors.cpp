@@ -37,7 +37,8 @@ constexpr Index kTileRows = 8;
 /// padded with zeros.
 std::vector<double> tile_rows(std::span<const double> rows, Index d) {
   const Index n = d == 0 ? 0 : static_cast<Index>(rows.size()) / d;
-  std::vector<double> tiled(static_cast<std::size_t>((n + kTileRows - 1) / kTileRows * kTileRows * d));
+  std::vector<double> tiled(
+      static_cast<std::size_t>((n + kTileRows - 1) / kTileRows * kTileRows * d));
   for (Index r = 0; r < n; ++r)
     for (Index j = 0; j < d; ++j)
       tiled[(r / kTileRows) * kTileRows * d + j * kTileRows + r % kTileRows] = rows[r * d + j];
@@ -73,10 +74,13 @@ inline void tile_distances(const double* query, const double* tile, Index d, dou
 /// Offers each of `rows` (values row-major, the same tiled by tile_rows, global indices `ids`)
 /// to the sorted k-best list of the row `query` (global index `query_row`). The query itself
 /// is skipped: a reference row with its global index and bitwise its values, so rows of
-/// another input that merely share an index still count. Compiled for AVX2 and for the
-/// baseline, chosen at load time by the CPU: the same operations in the same order (no FMA),
-/// so the same bits, at twice the vector width.
-__attribute__((target_clones("avx2", "default"))) void search(
+/// another input that merely share an index still count. On x86-64, compiled for AVX2 and for
+/// the baseline, chosen at load time by the CPU: the same operations in the same order (no
+/// FMA), so the same bits, at twice the vector width.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void search(
     const double* query, Index query_row, std::span<const double> rows,
     std::span<const double> tiled, std::span<const Index> ids, Index d,
     std::span<Neighbor> nearest) {

@@ -6,8 +6,8 @@
 namespace hpcad {
 
 std::vector<ParamSpec> Rolling::param_specs() {
-  ParamSpec stats = ParamSpec::string_list("stats", {"mean", "std"},
-                                           "any of mean, std, zscore, min, max");
+  ParamSpec stats =
+      ParamSpec::string_list("stats", {"mean", "std"}, "any of mean, std, zscore, min, max");
   stats.choices = {"mean", "std", "zscore", "min", "max"};
   return feature_step_specs(
       {ParamSpec::integer("window", 10, 1, 1'000'000, "rows per window, including the row"),

@@ -129,9 +129,8 @@ void TransformedSource::exchange_halo() {
     for (int q = r - 1; q >= 0 && begins[q + 1] > begins[r] - halo_rows_; --q)
       rounds = std::max(rounds, r - q);
   std::vector<double> tail;
-  guarded_phase(comm, "read", [&] {
-    tail = input_.local_tail(std::min(halo_rows_, counts[rank]));
-  });
+  guarded_phase(comm, "read",
+                [&] { tail = input_.local_tail(std::min(halo_rows_, counts[rank])); });
   const Index tail_begin = begins[rank + 1] - static_cast<Index>(tail.size()) / d;
   std::vector<std::vector<double>> parts(static_cast<std::size_t>(rounds) + 1);
   for (int offset = 1; offset <= rounds; ++offset) {
@@ -208,7 +207,8 @@ void TransformedSource::transform(const RowBlock& raw, RowBlock& block) {
   }
   block = raw;
   block.n_features = width;
-  block.values = std::span<const double>(output_).first(static_cast<std::size_t>(raw.n_rows * width));
+  block.values =
+      std::span<const double>(output_).first(static_cast<std::size_t>(raw.n_rows * width));
 }
 
 void TransformedSource::check_finite(const RowBlock& raw, const RowBlock& block) const {
@@ -225,9 +225,8 @@ void TransformedSource::check_finite(const RowBlock& raw, const RowBlock& block)
 DataError TransformedSource::non_finite_error(const RowBlock& raw, Index i, Index j,
                                               double value) const {
   const Schema& out = info_.schema;
-  const std::string where =
-      fmt::format("{}: row {}, column {}: value is {}", input_name_, raw.global_begin + i,
-                  column_label(out, j), value);
+  const std::string where = fmt::format("{}: row {}, column {}: value is {}", input_name_,
+                                        raw.global_begin + i, column_label(out, j), value);
   // The first step whose output holds the value non-finite made it, unless the input did.
   const Index in_input = same_column(schemas_[0], out, j);
   if (in_input < 0 || std::isfinite(raw.values[i * raw.n_features + in_input]))

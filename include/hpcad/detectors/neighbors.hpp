@@ -84,11 +84,11 @@ class NeighborDetector : public Detector {
   Kind kind_;
   std::vector<double> mean_, scale_;  ///< z = (x - mean) / scale
   // Mode "sample":
-  std::vector<double> reference_;      ///< m x d standardised rows
+  std::vector<double> reference_;        ///< m x d standardised rows
   std::vector<double> reference_tiles_;  ///< the same, tiled for the search (not saved)
-  std::vector<Index> reference_rows_;  ///< their global row indices, ascending
-  std::vector<double> k_distance_;     ///< lof: per reference row
-  std::vector<double> reachability_;   ///< lof: per reference row, its lrd
+  std::vector<Index> reference_rows_;    ///< their global row indices, ascending
+  std::vector<double> k_distance_;       ///< lof: per reference row
+  std::vector<double> reachability_;     ///< lof: per reference row, its lrd
 };
 
 class Knn final : public NeighborDetector {
