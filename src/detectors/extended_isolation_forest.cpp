@@ -137,7 +137,7 @@ void ExtendedIsolationForest::fit(FitContext& context, RowSource& source) {
   if (n_features_ == 0) throw DataError("cannot fit eif: the input has no features");
   const Index level = extension_level(n_features_);
   if (params_.boolean("standardize")) {
-    const ColumnMoments moments = column_moments(source);
+    const ColumnMoments moments = column_moments(source, CoMoments::kVariances);
     mean_ = moments.mean;
     scale_ = standard_scale(moments);
   } else {

@@ -252,7 +252,7 @@ void KMeans::fit(FitContext& context, RowSource& source) {
     throw ConfigError(fmt::format("detector.n_clusters = {}: the input has only {} rows", k, n));
   const auto seed = static_cast<std::uint64_t>(params_.integer("seed"));
   const Index max_iter = params_.integer("max_iter");
-  const ColumnMoments moments = column_moments(source);
+  const ColumnMoments moments = column_moments(source, CoMoments::kVariances);
   mean_ = moments.mean;
   scale_ = params_.boolean("standardize") ? standard_scale(moments) : std::vector<double>(d, 1.0);
   double mean_variance = 0;

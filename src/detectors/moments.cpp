@@ -19,7 +19,7 @@ constexpr Index kChunkRows = 256;
 
 }  // namespace
 
-ColumnMoments column_moments(RowSource& source) {
+ColumnMoments column_moments(RowSource& source, CoMoments which) {
   const Index d = source.n_features();
   ColumnMoments m;
   m.rows = source.global_rows();
@@ -38,8 +38,10 @@ ColumnMoments column_moments(RowSource& source) {
   m.mean.resize(static_cast<std::size_t>(d));
   for (Index j = 0; j < d; ++j) m.mean[j] = sums.sums[j].value() / static_cast<double>(m.rows);
 
-  // Upper triangle of sum((x_j - mean_j)(x_k - mean_k)), a chunk of rows at a time.
-  Statistics products(static_cast<std::size_t>(d * (d + 1) / 2), 0);
+  // Upper triangle (or diagonal) of sum((x_j - mean_j)(x_k - mean_k)), a chunk of rows at a
+  // time; a diagonal entry is the same sum either way.
+  const bool all_pairs = which == CoMoments::kAllPairs;
+  Statistics products(static_cast<std::size_t>(all_pairs ? d * (d + 1) / 2 : d), 0);
   std::vector<double> centred(static_cast<std::size_t>(kChunkRows * d));  // column-major
   accumulate(source, products, [&](const RowBlock& block, Statistics& s) {
     for (Index begin = 0; begin < block.n_rows; begin += kChunkRows) {
@@ -49,7 +51,7 @@ ColumnMoments column_moments(RowSource& source) {
           centred[j * kChunkRows + i] = block.values[(begin + i) * d + j] - m.mean[j];
       std::size_t at = 0;
       for (Index j = 0; j < d; ++j)
-        for (Index k = j; k < d; ++k) {
+        for (Index k = j; k < (all_pairs ? d : j + 1); ++k) {
           const double* a = &centred[j * kChunkRows];
           const double* b = &centred[k * kChunkRows];
           for (Index i = 0; i < rows; ++i) column[i] = a[i] * b[i];
@@ -57,10 +59,10 @@ ColumnMoments column_moments(RowSource& source) {
         }
     }
   });
-  m.covariance.resize(d, d);
+  m.covariance = Eigen::MatrixXd::Zero(d, d);
   std::size_t at = 0;
   for (Index j = 0; j < d; ++j)
-    for (Index k = j; k < d; ++k)
+    for (Index k = j; k < (all_pairs ? d : j + 1); ++k)
       m.covariance(j, k) = m.covariance(k, j) =
           products.sums[at++].value() / static_cast<double>(m.rows);
   return m;
@@ -139,7 +141,7 @@ void standardize_row(const std::vector<double>& mean, const std::vector<double>&
 ColumnScaling ColumnScaling::fit(RowSource& source, bool standardize) {
   const auto d = static_cast<std::size_t>(source.n_features());
   if (!standardize) return {std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)};
-  const ColumnMoments moments = column_moments(source);
+  const ColumnMoments moments = column_moments(source, CoMoments::kVariances);
   return {moments.mean, standard_scale(moments)};
 }
 

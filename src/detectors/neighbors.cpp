@@ -191,7 +191,7 @@ void NeighborDetector::fit(FitContext& context, RowSource& source) {
         k(), m,
         exact() || m == n ? fmt::format("the input has {} rows", n)
                           : fmt::format("detector.sample_size = {}", m)));
-  const ColumnMoments moments = column_moments(source);
+  const ColumnMoments moments = column_moments(source, CoMoments::kVariances);
   mean_ = moments.mean;
   scale_ = params_.boolean("standardize") ? standard_scale(moments) : std::vector<double>(d, 1.0);
   reference_.clear();

@@ -18,9 +18,14 @@ struct ColumnMoments {
   Eigen::MatrixXd covariance;  ///< population (divided by rows), d x d
 };
 
+/// Which co-moments column_moments computes: every column pair (pca, mahalanobis), or only
+/// each column with itself (the variances that standardising needs: d sums instead of
+/// d (d + 1) / 2; the covariance's off-diagonal entries are then 0).
+enum class CoMoments { kAllPairs, kVariances };
+
 /// Collective. Two passes: the exact mean of each column, then the exact sums of products
 /// of the centred values (computed in double, then summed exactly). Requires rows > 0.
-ColumnMoments column_moments(RowSource& source);
+ColumnMoments column_moments(RowSource& source, CoMoments which = CoMoments::kAllPairs);
 
 /// Scaling that standardises columns as scikit-learn's StandardScaler: the population
 /// standard deviation, or 1 for a constant column.
@@ -31,7 +36,7 @@ struct FiniteColumnStats {
   std::vector<Index> counts;  ///< finite values per column, over all ranks
   std::vector<double> mean;   ///< exact sum / count (NaN for a column without finite values)
   std::vector<double> minimum, maximum;  ///< +inf / -inf for a column without finite values
-  std::vector<double> variance;  ///< population (ddof 0); empty unless requested
+  std::vector<double> variance;          ///< population (ddof 0); empty unless requested
 };
 
 /// Collective. One pass for the counts, exact means, minima and maxima of the finite values
