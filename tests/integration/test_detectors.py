@@ -497,6 +497,36 @@ class KMeansTest(HpcadTestCase):
     def test_kmeans_parallel_roc_auc_parity_on_average(self):
         parity(self, "kmeans", seeds=self.SEEDS, extra_detector='init = "k-means||"', per_set=False)
 
+    def test_seedings_shared_by_ranks_give_one_model_for_one_to_four_ranks_and_more_ranks_than_rows(self):
+        """The n_init seedings are shared out among the ranks and the best one broadcast from
+        its rank: 3 seedings on 4 ranks leave one rank without any, 5 ranks on 4 rows more.
+        The scores are the distance to the nearest of the model's centres (numpy)."""
+        d = temp_dir(self)
+        cases = [(os.path.join(ADBENCH, "cardio.h5"), "n_clusters = 4\nn_init = 3", (1, 2, 3, 4)),
+                 (os.path.join(d, "four.h5"), "n_clusters = 2\nn_init = 3", (1, 5))]
+        write_table(cases[1][0], np.array([[0.0, 1.0], [2.0, 0.5], [7.0, -3.0], [6.5, -2.0]]),
+                    np.array([0, 0, 1, 1]))
+        for data, keys, rank_counts in cases:
+            with h5py.File(data) as f:
+                x = f["X"][:]
+            config = detector_config(d, data, "kmeans", keys)
+            first = None
+            for ranks in rank_counts:
+                self.run_ok(["run", "--config", config], ranks)
+                scores = read_scores(os.path.join(d, "scores.h5"))
+                with h5py.File(os.path.join(d, "model.h5")) as f:
+                    state = {k: f["state"][k][:] for k in f["state"]}
+                z = (x - state["mean"]) / state["scale"]
+                centres = state["centres"].reshape(len(state["cluster_scale"]), -1)
+                nearest = np.sqrt(((z[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+                np.testing.assert_allclose(scores, nearest, rtol=1e-12, err_msg=f"{data} {ranks}")
+                if first is None:
+                    first = (scores, state)
+                    continue
+                self.assertTrue(np.array_equal(scores.view(np.uint64), first[0].view(np.uint64)), ranks)
+                for k, v in state.items():
+                    self.assertTrue(np.array_equal(v, first[1][k]), f"{k} {ranks}")
+
 
 class OcsvmTest(HpcadTestCase):
     """Nystroem + SGD one-class SVM against scikit-learn's Nystroem + SGDOneClassSVM and kernel
