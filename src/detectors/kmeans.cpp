@@ -287,10 +287,7 @@ void KMeans::fit(FitContext& context, RowSource& source) {
     if (inertias[r] < inertias[winner] ||
         (inertias[r] == inertias[winner] && seedings[r] < seedings[winner]))
       winner = r;
-  std::vector<std::byte> bytes(std::as_bytes(std::span(centres_)).begin(),
-                               std::as_bytes(std::span(centres_)).end());
-  comm.broadcast(bytes, winner);
-  centres_ = bytes_to_values<double>(bytes);
+  centres_ = comm.broadcast_values<double>(centres_, winner);
 
   std::vector<double> z(static_cast<std::size_t>(d));
   Index iteration = 0;

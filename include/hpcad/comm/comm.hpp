@@ -56,6 +56,9 @@ class Comm {
   std::int64_t allreduce_value(std::int64_t value, ReduceOp op);
   /// Collective. Broadcasts a string from root.
   std::string broadcast_string(std::string text, int root);
+  /// Collective. Root's `values` on every rank (the others' `values` are ignored).
+  template <typename T>
+  std::vector<T> broadcast_values(std::span<const T> values, int root);
   /// Collective. True on every rank iff `ok` is true on every rank.
   bool all_ok(bool ok);
 
@@ -95,6 +98,15 @@ std::vector<T> Comm::allgatherv(std::span<const T> local) {
     out += part.size();
   }
   return all;
+}
+
+template <typename T>
+std::vector<T> Comm::broadcast_values(std::span<const T> values, int root) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const auto bytes = std::as_bytes(values);
+  std::vector<std::byte> data(bytes.begin(), bytes.end());
+  broadcast(data, root);
+  return bytes_to_values<T>(data);
 }
 
 template <typename T>
